@@ -1,0 +1,149 @@
+package network
+
+import (
+	"fmt"
+	"time"
+)
+
+// Encoding is how an image becomes the input of the SNN (SPEC §2).
+type Encoding string
+
+// The input encodings.
+const (
+	// EncodingDirect feeds the analog image at every step: s_0(t) = x.
+	EncodingDirect Encoding = "direct"
+	// EncodingPoisson feeds s_0(t)_i = 1 with probability x_i (Bernoulli
+	// per step), drawn by PoissonSpike from the run's seed.
+	EncodingPoisson Encoding = "poisson"
+)
+
+// SimOptions configure one simulation run. Both engines take the same.
+type SimOptions struct {
+	T        int      // steps, ≥ 1
+	Encoding Encoding // direct (default when empty) or poisson
+	Seed     uint64   // seed of the Poisson input
+	// ImageOffset is the dataset index of the first image given; Poisson
+	// input is drawn per (seed, dataset index, step, pixel), so a run over
+	// a slice of the data sees the same spikes as a run over all of it.
+	ImageOffset int
+	// KeepOutputs keeps each image's output accumulator after T steps.
+	KeepOutputs bool
+	// KeepCounts keeps each image's per-neuron spike counts (calibration
+	// and profiles need the rates s̄_l = θ·count/T).
+	KeepCounts bool
+	// Workers is the number of goroutines (images are independent);
+	// 0 means GOMAXPROCS. Results do not depend on it.
+	Workers int
+	// Progress, if set, is called with the number of images finished so far.
+	Progress func(done int)
+}
+
+// Check validates the options.
+func (o *SimOptions) Check() error {
+	if o.T < 1 || o.T > 1<<20 {
+		return fmt.Errorf("T = %d: must be between 1 and %d", o.T, 1<<20)
+	}
+	switch o.Encoding {
+	case "":
+		o.Encoding = EncodingDirect
+	case EncodingDirect, EncodingPoisson:
+	default:
+		return fmt.Errorf("encoding %q: want direct or poisson", o.Encoding)
+	}
+	if o.Workers < 0 {
+		return fmt.Errorf("workers = %d: must be ≥ 0", o.Workers)
+	}
+	return nil
+}
+
+// LayerStats are the counts of one spiking layer over a whole run.
+type LayerStats struct {
+	Name    string `json:"name"`
+	Layer   int    `json:"layer"`   // index in Network.Layers
+	Neurons int    `json:"neurons"` // per image
+	Spikes  int64  `json:"spikes"`  // over all images and steps
+	SOPs    int64  `json:"sops"`    // synaptic operations those spikes caused
+	// SpikesByStep[t-1] is the number of spikes at step t over all images.
+	SpikesByStep []int64 `json:"spikes_by_step"`
+	// FirstSpikeSum is the sum over (image, neuron) pairs that fired at
+	// all of the step of their first spike; FirstSpikers counts the pairs.
+	FirstSpikeSum int64 `json:"first_spike_sum"`
+	FirstSpikers  int64 `json:"first_spikers"`
+}
+
+// SimResult is what a simulation run produces. Both engines fill in every
+// field the same way, so results can be compared field by field.
+type SimResult struct {
+	Engine string `json:"engine"`
+	T      int    `json:"T"`
+	Images int    `json:"images"`
+	// CorrectByStep[t-1] is how many images were predicted correctly
+	// after t steps (argmax of the accumulated readout, first on ties).
+	// Nil when no labels were given.
+	CorrectByStep []int `json:"correct_by_step,omitempty"`
+	// Predictions are the predicted classes after T steps, per image.
+	Predictions []int `json:"predictions"`
+	// ImageSpikes[i][k] is the number of spikes of spiking layer k for image i.
+	ImageSpikes [][]int64 `json:"-"`
+	// Outputs holds images × classes readout accumulators, if kept.
+	Outputs []float32 `json:"-"`
+	// Counts[k] holds images × neurons spike counts of spiking layer k, if kept.
+	Counts [][]int32 `json:"-"`
+	Layers []LayerStats `json:"layers"`
+	Wall   time.Duration `json:"-"`
+}
+
+// AccuracyByStep is CorrectByStep divided by the number of images.
+func (r *SimResult) AccuracyByStep() []float64 {
+	if r.CorrectByStep == nil || r.Images == 0 {
+		return nil
+	}
+	acc := make([]float64, len(r.CorrectByStep))
+	for i, c := range r.CorrectByStep {
+		acc[i] = float64(c) / float64(r.Images)
+	}
+	return acc
+}
+
+// Engine simulates a converted network on a batch of images.
+type Engine interface {
+	// Name is "dense" or "event".
+	Name() string
+	// Run simulates images (count × Input.Size() values) for opts.T steps.
+	// labels may be nil; otherwise it has one entry per image.
+	Run(net *Network, images []float32, labels []int, opts SimOptions) (*SimResult, error)
+}
+
+// splitmix64 is a strong 64-bit mixer (Steele et al.), used as a
+// counter-based generator so that every input spike depends only on
+// (seed, image, step, pixel), not on batching or goroutine scheduling.
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// PoissonUniform is the uniform number in [0,1) that decides whether pixel
+// of image (its dataset index) spikes at step t (1-based) for a seed.
+func PoissonUniform(seed uint64, image, step, pixel int) float32 {
+	h := splitmix64(seed ^ splitmix64(uint64(image)<<32^uint64(step)) ^ uint64(pixel)*0xd1b54a32d192ed03)
+	h = splitmix64(h)
+	return float32(h>>40) / (1 << 24)
+}
+
+// PoissonFrame writes the input spikes of one image at step t into dst:
+// dst[i] = 1 if PoissonUniform(...) < x[i], else 0. It returns the number of
+// spikes.
+func PoissonFrame(dst, x []float32, seed uint64, image, step int) int {
+	n := 0
+	for i, v := range x {
+		if PoissonUniform(seed, image, step, i) < v {
+			dst[i] = 1
+			n++
+		} else {
+			dst[i] = 0
+		}
+	}
+	return n
+}
