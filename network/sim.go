@@ -36,6 +36,14 @@ type SimOptions struct {
 	Workers int
 	// Progress, if set, is called with the number of images finished so far.
 	Progress func(done int)
+	// Delays, if not nil, has one entry per layer of the network: Delays[i]
+	// is the synaptic delay in steps (≥ 0) of the projection into weighted
+	// layer i (a Conv2d or Linear): a spike emitted at step t reaches layer
+	// i's input current at step t+Delays[i]. Converted networks have no
+	// delays (a spike reaches the next layer in the same step, SPEC §2);
+	// networks built through the Go API may set them. Entries of
+	// non-weighted layers must be 0.
+	Delays []int
 }
 
 // Check validates the options.
@@ -49,6 +57,13 @@ func (o *SimOptions) Check() error {
 	case EncodingDirect, EncodingPoisson:
 	default:
 		return fmt.Errorf("encoding %q: want direct or poisson", o.Encoding)
+	}
+	if o.Delays != nil {
+		for i, d := range o.Delays {
+			if d < 0 || d > 1<<16 {
+				return fmt.Errorf("delay of layer %d is %d: must be between 0 and %d", i, d, 1<<16)
+			}
+		}
 	}
 	if o.Workers < 0 {
 		return fmt.Errorf("workers = %d: must be ≥ 0", o.Workers)
@@ -88,8 +103,8 @@ type SimResult struct {
 	// Outputs holds images × classes readout accumulators, if kept.
 	Outputs []float32 `json:"-"`
 	// Counts[k] holds images × neurons spike counts of spiking layer k, if kept.
-	Counts [][]int32 `json:"-"`
-	Layers []LayerStats `json:"layers"`
+	Counts [][]int32     `json:"-"`
+	Layers []LayerStats  `json:"layers"`
 	Wall   time.Duration `json:"-"`
 }
 
