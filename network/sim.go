@@ -36,6 +36,9 @@ type SimOptions struct {
 	Workers int
 	// Progress, if set, is called with the number of images finished so far.
 	Progress func(done int)
+	// Raster, if true, records every spike of the first image of the run
+	// in SimResult.Raster (for spike-raster plots).
+	Raster bool
 	// Delays, if not nil, has one entry per layer of the network: Delays[i]
 	// is the synaptic delay in steps (≥ 0) of the projection into weighted
 	// layer i (a Conv2d or Linear): a spike emitted at step t reaches layer
@@ -161,4 +164,12 @@ func PoissonFrame(dst, x []float32, seed uint64, image, step int) int {
 		}
 	}
 	return n
+}
+
+// RasterEvent is one spike of a recorded raster: spiking layer k (index
+// into SimResult.Layers), neuron, and step t (1-based).
+type RasterEvent struct {
+	Layer  int32
+	Neuron int32
+	Step   int32
 }
