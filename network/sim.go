@@ -106,8 +106,11 @@ type SimResult struct {
 	// Outputs holds images × classes readout accumulators, if kept.
 	Outputs []float32 `json:"-"`
 	// Counts[k] holds images × neurons spike counts of spiking layer k, if kept.
-	Counts [][]int32     `json:"-"`
-	Layers []LayerStats  `json:"layers"`
+	Counts [][]int32    `json:"-"`
+	Layers []LayerStats `json:"layers"`
+	// Raster holds the spikes of the first image, ordered by step, layer
+	// and neuron, when SimOptions.Raster was set.
+	Raster []RasterEvent `json:"-"`
 	Wall   time.Duration `json:"-"`
 }
 
