@@ -110,7 +110,7 @@ func Decode(data []byte, source string) (*network.Network, error) {
 	if m.GetIrVersion() <= 0 || m.GetGraph() == nil {
 		return nil, &Error{Source: base, Msg: "not an ONNX model: no ir_version or no graph"}
 	}
-	im := &importer{src: base, model: &m}
+	im := &importer{src: base, model: &m, maxParams: len(data) + 1<<20}
 	net, err := im.run()
 	if err != nil {
 		return nil, err
