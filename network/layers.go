@@ -60,7 +60,8 @@ func (c *Conv2d) OutShape(in Shape) (Shape, error) {
 	if in[0] != c.InC {
 		return nil, fmt.Errorf("conv2d %q: input has %d channels, weights expect %d", c.LayerName, in[0], c.InC)
 	}
-	if c.KH <= 0 || c.KW <= 0 || c.StrideH <= 0 || c.StrideW <= 0 || c.PadH < 0 || c.PadW < 0 || c.OutC <= 0 {
+	if c.KH <= 0 || c.KW <= 0 || c.StrideH <= 0 || c.StrideW <= 0 || c.PadH < 0 || c.PadW < 0 || c.OutC <= 0 ||
+		c.PadH > MaxElements/4 || c.PadW > MaxElements/4 {
 		return nil, fmt.Errorf("conv2d %q: kernel %dx%d, stride %dx%d, padding %dx%d, %d outputs: not a valid convolution",
 			c.LayerName, c.KH, c.KW, c.StrideH, c.StrideW, c.PadH, c.PadW, c.OutC)
 	}
@@ -231,6 +232,9 @@ func (s *Spiking) Name() string { return s.LayerName }
 
 // OutShape implements Layer.
 func (s *Spiking) OutShape(in Shape) (Shape, error) {
+	if len(in) == 0 {
+		return nil, fmt.Errorf("spiking %q: empty input shape", s.LayerName)
+	}
 	if len(s.Threshold) != 1 && len(s.Threshold) != in[0] {
 		return nil, fmt.Errorf("spiking %q: %d thresholds for %d channels", s.LayerName, len(s.Threshold), in[0])
 	}

@@ -116,38 +116,51 @@ func (n *Network) Validate() error {
 func checkParams(l Layer) error {
 	switch l := l.(type) {
 	case *Conv2d:
-		if l.InC <= 0 || l.OutC <= 0 || l.KH <= 0 || l.KW <= 0 {
-			return fmt.Errorf("non-positive size")
+		if err := (Shape{l.OutC, l.InC, l.KH, l.KW}).Valid(); err != nil {
+			return fmt.Errorf("weight: %w", err)
 		}
-		if want := l.OutC * l.InC * l.KH * l.KW; len(l.Weight) != want || want/l.OutC/l.InC/l.KH != l.KW {
+		if l.StrideH <= 0 || l.StrideW <= 0 || l.PadH < 0 || l.PadW < 0 || l.PadH > MaxElements/4 || l.PadW > MaxElements/4 {
+			return fmt.Errorf("stride %dx%d, padding %dx%d: not a valid convolution", l.StrideH, l.StrideW, l.PadH, l.PadW)
+		}
+		if want := l.OutC * l.InC * l.KH * l.KW; len(l.Weight) != want {
 			return fmt.Errorf("weight has %d values, want %d×%d×%d×%d", len(l.Weight), l.OutC, l.InC, l.KH, l.KW)
 		}
 		if len(l.Bias) != l.OutC {
 			return fmt.Errorf("bias has %d values, want %d", len(l.Bias), l.OutC)
 		}
-		return checkFinite(l.Weight, l.Bias)
+		return checkFinite(named{"weight", l.Weight}, named{"bias", l.Bias})
 	case *Linear:
-		if l.In <= 0 || l.Out <= 0 {
-			return fmt.Errorf("non-positive size")
+		if err := (Shape{l.Out, l.In}).Valid(); err != nil {
+			return fmt.Errorf("weight: %w", err)
 		}
-		if want := l.In * l.Out; len(l.Weight) != want || want/l.Out != l.In {
+		if want := l.In * l.Out; len(l.Weight) != want {
 			return fmt.Errorf("weight has %d values, want %d×%d", len(l.Weight), l.Out, l.In)
 		}
 		if len(l.Bias) != l.Out {
 			return fmt.Errorf("bias has %d values, want %d", len(l.Bias), l.Out)
 		}
-		return checkFinite(l.Weight, l.Bias)
+		return checkFinite(named{"weight", l.Weight}, named{"bias", l.Bias})
+	case *AvgPool2d:
+		if l.KH <= 0 || l.KW <= 0 || l.StrideH <= 0 || l.StrideW <= 0 || l.KH > MaxElements/l.KW {
+			return fmt.Errorf("kernel %dx%d stride %dx%d is not valid", l.KH, l.KW, l.StrideH, l.StrideW)
+		}
 	case *Spiking:
-		return checkFinite(l.Threshold, l.V0, []float32{l.Alpha, l.V0Fraction})
+		return checkFinite(named{"threshold", l.Threshold}, named{"v0", l.V0}, named{"alpha", []float32{l.Alpha}}, named{"v0_fraction", []float32{l.V0Fraction}})
 	}
 	return nil
 }
 
-func checkFinite(slices ...[]float32) error {
-	for _, s := range slices {
-		for i, v := range s {
+// named is a parameter array and its name, for error messages.
+type named struct {
+	name   string
+	values []float32
+}
+
+func checkFinite(params ...named) error {
+	for _, p := range params {
+		for i, v := range p.values {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return fmt.Errorf("parameter %d is %v", i, v)
+				return fmt.Errorf("%s[%d] is %v", p.name, i, v)
 			}
 		}
 	}

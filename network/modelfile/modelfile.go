@@ -401,8 +401,20 @@ func parseTensors(entries map[string]json.RawMessage, buf []byte) (map[string]*t
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(entries[name], &fields); err != nil {
+			return nil, invalid("tensor %q: header entry is not a JSON object: %w", name, err)
+		}
+		for _, f := range []string{"dtype", "shape", "data_offsets"} {
+			if _, ok := fields[f]; !ok {
+				return nil, invalid("tensor %q: header entry has no %q", name, f)
+			}
+		}
+		if len(fields) != 3 {
+			return nil, invalid("tensor %q: header entry has fields other than dtype, shape and data_offsets", name)
+		}
 		var info tensorInfo
-		if err := strictUnmarshal(entries[name], &info); err != nil {
+		if err := json.Unmarshal(entries[name], &info); err != nil {
 			return nil, invalid("tensor %q: %w", name, err)
 		}
 		if info.DType != "F32" {
@@ -492,7 +504,7 @@ func decodeLayer(i int, raw json.RawMessage, tensors map[string]*tensor, used ma
 		if _, has := fields["kind"]; !has {
 			return nil, invalid("layer %d: no \"kind\"", i)
 		}
-		return nil, invalid("layer %d (%q): unknown layer kind %q", i, head.Name, head.Kind)
+		return nil, invalid("layer %d (%q): unknown layer kind %q (known: conv2d, avgpool2d, linear, relu, flatten, spiking)", i, head.Name, head.Kind)
 	}
 	for _, f := range want {
 		if _, has := fields[f]; !has {
@@ -523,7 +535,11 @@ func decodeLayer(i int, raw json.RawMessage, tensors map[string]*tensor, used ma
 		used[full] = true
 		out := make([]float32, len(t.data)/4)
 		for k := range out {
-			out[k] = math.Float32frombits(binary.LittleEndian.Uint32(t.data[4*k:]))
+			v := math.Float32frombits(binary.LittleEndian.Uint32(t.data[4*k:]))
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, invalid("%s: tensor %q: element %d is %v", where, full, k, v)
+			}
+			out[k] = v
 		}
 		return out, nil
 	}
