@@ -1,0 +1,131 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"time"
+
+	"github.com/evsnn/evsnn/calibrate"
+	"github.com/evsnn/evsnn/network"
+	"github.com/evsnn/evsnn/network/modelfile"
+)
+
+// CalibrateCmd fits an SNN to T steps layer by layer (SPEC §4): threshold
+// search, bias shift, weight calibration, bias and potential correction.
+type CalibrateCmd struct {
+	Model       string  `arg:"" help:"Model file (.evsnn or .onnx): an ANN, or an SNN converted but not yet calibrated." type:"path"`
+	T           int     `name:"T" required:"" help:"Time steps the SNN is calibrated for."`
+	Method      string  `help:"Pipeline: light (search+shift+bc), advanced (search+shift+pc), advanced+wc, or a list of search, shift, wc, bc, pc." default:"light"`
+	CalibImages int     `help:"Calibration images (the first N MNIST training images)." default:"1024"`
+	Output      string  `short:"o" required:"" help:"Where to write the calibrated SNN model file." type:"path"`
+	Seed        uint64  `help:"Seed of weight calibration's mini-batches." default:"1"`
+	WCIters     int     `name:"wc-iters" help:"Weight calibration: Adam iterations per layer." default:"300"`
+	WCLR        float64 `name:"wc-lr" help:"Weight calibration: learning rate (cosine-annealed to 0)." default:"1e-05"`
+	WCBatch     int     `name:"wc-batch" help:"Weight calibration: mini-batch size." default:"32"`
+	PerChannel  bool    `help:"Search one threshold per channel instead of one per layer."`
+	FullSearch  bool    `help:"Simulate all 95 threshold candidates (default: coarse to fine, 27)."`
+	KeepWorse   bool    `help:"Keep a correction even when it raises the layer's error (default: undo it)."`
+	Neuron      string  `help:"Neuron model when MODEL is an ANN: if or lif." default:"if" enum:"if,lif"`
+	Alpha       float32 `help:"LIF leak factor α in (0,1)." default:"0.9"`
+	Reset       string  `help:"Reset when MODEL is an ANN: soft or hard." default:"soft" enum:"soft,hard"`
+	V0          float32 `name:"v0" help:"Initial potential as a fraction of θ when MODEL is an ANN (0 or 0.5)." default:"0"`
+	Verify      string  `help:"Re-measure the final layer errors with an engine: none, event or dense." default:"none" enum:"none,event,dense"`
+	JSON        bool    `help:"Print the calibration report as JSON on stdout."`
+}
+
+// Run implements the command.
+func (c *CalibrateCmd) Run(g *Globals) error {
+	method, err := calibrate.ParseMethod(c.Method)
+	if err != nil {
+		return badInputf("--method: %w", err)
+	}
+	if c.T < 1 {
+		return badInputf("--T %d: must be ≥ 1", c.T)
+	}
+	if c.CalibImages <= 0 {
+		return badInputf("--calib-images %d: must be positive", c.CalibImages)
+	}
+	if c.V0 < 0 || c.V0 > 1 {
+		return badInputf("--v0 %g: want a fraction of θ in [0,1]", c.V0)
+	}
+	net, err := g.LoadModel(c.Model)
+	if err != nil {
+		return err
+	}
+	if cb := net.Meta.Calibration; cb != nil {
+		return badInputf("%s is already calibrated (%s for T=%d); calibrate the ANN or its plain conversion", c.Model, cb.Method, cb.T)
+	}
+	if net.IsSNN() {
+		if ft := net.FittedT(); ft != 0 {
+			g.Log.Info().Int("fitted_T", ft).Int("T", c.T).Msg("the SNN's bias shift is undone and made again for the calibration T")
+		}
+	} else {
+		g.Log.Info().Msg("the model is an ANN: converting it with the thresholds the calibration finds")
+	}
+	calib, err := g.CalibrationSet(c.CalibImages)
+	if err != nil {
+		return err
+	}
+	opts := calibrate.Options{
+		T: c.T, Method: method, Seed: c.Seed,
+		FullSearch: c.FullSearch, PerChannel: c.PerChannel, KeepWorse: c.KeepWorse,
+		WCIters: c.WCIters, WCLR: c.WCLR, WCBatch: c.WCBatch,
+		Alpha: 1, Reset: network.Reset(c.Reset), V0Fraction: c.V0,
+		Workers: g.Workers,
+	}
+	if c.Neuron == "lif" {
+		if !(c.Alpha > 0 && c.Alpha < 1) {
+			return badInputf("--alpha %g: the LIF leak factor must be in (0,1)", c.Alpha)
+		}
+		opts.Alpha = c.Alpha
+	}
+	if c.Verify != "none" {
+		if opts.Engine, err = engineByName(c.Verify); err != nil {
+			return err
+		}
+	}
+	layers := len(net.SpikingLayers())
+	done := 0
+	opts.Progress = func(lr calibrate.LayerReport) {
+		done++
+		for _, s := range lr.Steps[1:] {
+			g.Log.Info().Str("layer", lr.Name).Str("step", s.Step).
+				Float64("error_before", s.Before).Float64("error_after", s.After).Bool("kept", s.Kept).
+				Msg(s.Detail)
+		}
+		g.Log.Info().Str("layer", lr.Name).Int("neurons", lr.Neurons).Str("θ", formatThresholds(lr.Threshold)).
+			Float64("error_before", lr.Steps[0].After).Float64("error_after", lr.Error).
+			Dur("wall", lr.Wall.Round(time.Millisecond)).
+			Msgf("layer %d/%d calibrated", done, layers)
+	}
+	g.Log.Info().Str("method", method.Name()).Str("steps", method.String()).Int("T", c.T).Int("images", calib.N).Uint64("seed", c.Seed).Msg("calibrating")
+	snn, rep, err := calibrate.Calibrate(net, calib.Images, opts)
+	if err != nil {
+		return badInput(err)
+	}
+	if rep.Engine != "" {
+		for _, l := range rep.Layers {
+			g.Log.Info().Str("engine", rep.Engine).Str("layer", l.Name).Float64("error", l.Error).
+				Float64("engine_error", *l.EngineError).Int("count_mismatch", *l.EngineMismatch).
+				Msg("re-measured with the engine")
+		}
+	}
+	if err := modelfile.Save(c.Output, snn); err != nil {
+		return err
+	}
+	g.Log.Info().Str("output", c.Output).Dur("wall", rep.Wall.Round(time.Millisecond)).
+		Str("θ", thresholdList(snn)).Msg("calibrated SNN written")
+	if c.JSON {
+		return writeJSON(os.Stdout, rep)
+	}
+	return nil
+}
+
+// thresholdList is the thresholds of all spiking layers, for the log.
+func thresholdList(net *network.Network) string {
+	var parts []string
+	for _, i := range net.SpikingLayers() {
+		parts = append(parts, formatThresholds(net.Layers[i].(*network.Spiking).Threshold))
+	}
+	return strings.Join(parts, ", ")
+}

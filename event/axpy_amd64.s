@@ -1,0 +1,344 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func axpyRowsAVX512(a float32, x *float32, xStride int, y *float32, yStride int, n int, rows int)
+// y[r*yStride + i] += a * x[r*xStride + i] for r < rows, i < n; multiply and
+// add are separate instructions (no FMA), so results equal Go's
+// float32(a*x) + y.
+TEXT ·axpyRowsAVX512(SB), NOSPLIT, $0-56
+	VBROADCASTSS a+0(FP), Z0
+	MOVQ x+8(FP), SI
+	MOVQ xStride+16(FP), R8
+	MOVQ y+24(FP), DI
+	MOVQ yStride+32(FP), R9
+	MOVQ n+40(FP), CX
+	MOVQ rows+48(FP), R10
+	SHLQ $2, R8
+	SHLQ $2, R9
+
+z_row:
+	TESTQ R10, R10
+	JEQ   z_done
+	MOVQ  SI, AX
+	MOVQ  DI, BX
+	MOVQ  CX, DX
+
+z_loop64:
+	CMPQ    DX, $64
+	JLT     z_loop16
+	VMULPS  (AX), Z0, Z1
+	VMULPS  64(AX), Z0, Z2
+	VMULPS  128(AX), Z0, Z3
+	VMULPS  192(AX), Z0, Z4
+	VADDPS  (BX), Z1, Z1
+	VADDPS  64(BX), Z2, Z2
+	VADDPS  128(BX), Z3, Z3
+	VADDPS  192(BX), Z4, Z4
+	VMOVUPS Z1, (BX)
+	VMOVUPS Z2, 64(BX)
+	VMOVUPS Z3, 128(BX)
+	VMOVUPS Z4, 192(BX)
+	ADDQ    $256, AX
+	ADDQ    $256, BX
+	SUBQ    $64, DX
+	JMP     z_loop64
+
+z_loop16:
+	CMPQ    DX, $16
+	JLT     z_loop8
+	VMULPS  (AX), Z0, Z1
+	VADDPS  (BX), Z1, Z1
+	VMOVUPS Z1, (BX)
+	ADDQ    $64, AX
+	ADDQ    $64, BX
+	SUBQ    $16, DX
+	JMP     z_loop16
+
+z_loop8:
+	CMPQ    DX, $8
+	JLT     z_loop1
+	VMULPS  (AX), Y0, Y1
+	VADDPS  (BX), Y1, Y1
+	VMOVUPS Y1, (BX)
+	ADDQ    $32, AX
+	ADDQ    $32, BX
+	SUBQ    $8, DX
+
+z_loop1:
+	TESTQ  DX, DX
+	JEQ    z_rowend
+	VMOVSS (AX), X1
+	VMULSS X0, X1, X1
+	VADDSS (BX), X1, X1
+	VMOVSS X1, (BX)
+	ADDQ   $4, AX
+	ADDQ   $4, BX
+	DECQ   DX
+	JMP    z_loop1
+
+z_rowend:
+	ADDQ R8, SI
+	ADDQ R9, DI
+	DECQ R10
+	JMP  z_row
+
+z_done:
+	VZEROUPPER
+	RET
+
+// func axpyRowsAVX2(a float32, x *float32, xStride int, y *float32, yStride int, n int, rows int)
+TEXT ·axpyRowsAVX2(SB), NOSPLIT, $0-56
+	VBROADCASTSS a+0(FP), Y0
+	MOVQ x+8(FP), SI
+	MOVQ xStride+16(FP), R8
+	MOVQ y+24(FP), DI
+	MOVQ yStride+32(FP), R9
+	MOVQ n+40(FP), CX
+	MOVQ rows+48(FP), R10
+	SHLQ $2, R8
+	SHLQ $2, R9
+
+y_row:
+	TESTQ R10, R10
+	JEQ   y_done
+	MOVQ  SI, AX
+	MOVQ  DI, BX
+	MOVQ  CX, DX
+
+y_loop32:
+	CMPQ    DX, $32
+	JLT     y_loop8
+	VMULPS  (AX), Y0, Y1
+	VMULPS  32(AX), Y0, Y2
+	VMULPS  64(AX), Y0, Y3
+	VMULPS  96(AX), Y0, Y4
+	VADDPS  (BX), Y1, Y1
+	VADDPS  32(BX), Y2, Y2
+	VADDPS  64(BX), Y3, Y3
+	VADDPS  96(BX), Y4, Y4
+	VMOVUPS Y1, (BX)
+	VMOVUPS Y2, 32(BX)
+	VMOVUPS Y3, 64(BX)
+	VMOVUPS Y4, 96(BX)
+	ADDQ    $128, AX
+	ADDQ    $128, BX
+	SUBQ    $32, DX
+	JMP     y_loop32
+
+y_loop8:
+	CMPQ    DX, $8
+	JLT     y_loop1
+	VMULPS  (AX), Y0, Y1
+	VADDPS  (BX), Y1, Y1
+	VMOVUPS Y1, (BX)
+	ADDQ    $32, AX
+	ADDQ    $32, BX
+	SUBQ    $8, DX
+	JMP     y_loop8
+
+y_loop1:
+	TESTQ  DX, DX
+	JEQ    y_rowend
+	VMOVSS (AX), X1
+	VMULSS X0, X1, X1
+	VADDSS (BX), X1, X1
+	VMOVSS X1, (BX)
+	ADDQ   $4, AX
+	ADDQ   $4, BX
+	DECQ   DX
+	JMP    y_loop1
+
+y_rowend:
+	ADDQ R8, SI
+	ADDQ R9, DI
+	DECQ R10
+	JMP  y_row
+
+y_done:
+	VZEROUPPER
+	RET
+
+// func stepAVX2(v, acc, drift, theta *float32, bits *uint8, n int, alpha float32, flags int)
+// One step of n (a multiple of 8) neurons: I = acc + drift (acc zeroed
+// after) when flags&4, else I = drift; v = alpha*v + I (the multiply only
+// when flags&2, rounded before the add); spike = v >= theta; soft reset
+// v -= theta (flags&1 == 0) or hard reset v = 0 (flags&1); one bit per
+// neuron in bits.
+TEXT ·stepAVX2(SB), NOSPLIT, $0-64
+	MOVQ         v+0(FP), DI
+	MOVQ         acc+8(FP), SI
+	MOVQ         drift+16(FP), DX
+	MOVQ         theta+24(FP), R8
+	MOVQ         bits+32(FP), R10
+	MOVQ         n+40(FP), CX
+	VBROADCASTSS alpha+48(FP), Y7
+	MOVQ         flags+56(FP), R9
+	VXORPS       Y6, Y6, Y6
+
+s_loop:
+	CMPQ    CX, $8
+	JLT     s_done
+	VMOVUPS (DX), Y1
+	TESTQ   $4, R9
+	JEQ     s_noacc
+	VADDPS  (SI), Y1, Y1
+	VMOVUPS Y6, (SI)
+	ADDQ    $32, SI
+
+s_noacc:
+	VMOVUPS (DI), Y0
+	TESTQ   $2, R9
+	JEQ     s_noleak
+	VMULPS  Y7, Y0, Y0
+
+s_noleak:
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS (R8), Y2
+	VCMPPS  $0x1D, Y2, Y0, Y3
+	TESTQ   $1, R9
+	JNE     s_hard
+	VANDPS  Y3, Y2, Y4
+	VSUBPS  Y4, Y0, Y0
+	JMP     s_store
+
+s_hard:
+	VANDNPS Y0, Y3, Y0
+
+s_store:
+	VMOVUPS   Y0, (DI)
+	VMOVMSKPS Y3, AX
+	MOVB      AL, (R10)
+	ADDQ      $32, DI
+	ADDQ      $32, DX
+	ADDQ      $32, R8
+	INCQ      R10
+	SUBQ      $8, CX
+	JMP       s_loop
+
+s_done:
+	VZEROUPPER
+	RET
+
+// func convGroupAVX2(acc *float32, yStride int, n int, rows int, w *float32, wStride int, offs *int32, amps *float32, m int)
+// For r < rows, i < n:
+//	acc[r*yStride + i] += amps[0]*w[offs[0] + r*wStride + i]
+//	                   += amps[1]*w[offs[1] + r*wStride + i] ... (in order)
+// i.e. m row-adds into the same target rows, done with the target kept in
+// registers: per element the same sequence of rounded products and adds
+// as m separate axpyRows calls.
+TEXT ·convGroupAVX2(SB), NOSPLIT, $0-72
+	MOVQ acc+0(FP), DI
+	MOVQ yStride+8(FP), R8
+	MOVQ n+16(FP), R9
+	MOVQ rows+24(FP), R10
+	MOVQ w+32(FP), SI
+	MOVQ wStride+40(FP), R11
+	MOVQ offs+48(FP), R12
+	MOVQ amps+56(FP), R13
+	MOVQ m+64(FP), R14
+	SHLQ $2, R8
+	SHLQ $2, R11
+
+g_row:
+	TESTQ R10, R10
+	JEQ   g_done
+	XORQ  BX, BX            // byte offset within the row
+	MOVQ  R9, DX            // elements left
+
+g_chunk32:
+	CMPQ    DX, $32
+	JLT     g_chunk8
+	VMOVUPS (DI)(BX*1), Y0
+	VMOVUPS 32(DI)(BX*1), Y1
+	VMOVUPS 64(DI)(BX*1), Y2
+	VMOVUPS 96(DI)(BX*1), Y3
+	XORQ    CX, CX
+
+g_ev32:
+	CMPQ         CX, R14
+	JGE          g_store32
+	VBROADCASTSS (R13)(CX*4), Y4
+	MOVLQSX      (R12)(CX*4), AX
+	SHLQ         $2, AX
+	ADDQ         SI, AX
+	ADDQ         BX, AX
+	VMULPS       (AX), Y4, Y5
+	VMULPS       32(AX), Y4, Y6
+	VMULPS       64(AX), Y4, Y7
+	VMULPS       96(AX), Y4, Y8
+	VADDPS       Y5, Y0, Y0
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y8, Y3, Y3
+	INCQ         CX
+	JMP          g_ev32
+
+g_store32:
+	VMOVUPS Y0, (DI)(BX*1)
+	VMOVUPS Y1, 32(DI)(BX*1)
+	VMOVUPS Y2, 64(DI)(BX*1)
+	VMOVUPS Y3, 96(DI)(BX*1)
+	ADDQ    $128, BX
+	SUBQ    $32, DX
+	JMP     g_chunk32
+
+g_chunk8:
+	CMPQ    DX, $8
+	JLT     g_chunk1
+	VMOVUPS (DI)(BX*1), Y0
+	XORQ    CX, CX
+
+g_ev8:
+	CMPQ         CX, R14
+	JGE          g_store8
+	VBROADCASTSS (R13)(CX*4), Y4
+	MOVLQSX      (R12)(CX*4), AX
+	SHLQ         $2, AX
+	ADDQ         SI, AX
+	ADDQ         BX, AX
+	VMULPS       (AX), Y4, Y5
+	VADDPS       Y5, Y0, Y0
+	INCQ         CX
+	JMP          g_ev8
+
+g_store8:
+	VMOVUPS Y0, (DI)(BX*1)
+	ADDQ    $32, BX
+	SUBQ    $8, DX
+	JMP     g_chunk8
+
+g_chunk1:
+	TESTQ  DX, DX
+	JEQ    g_rowend
+	VMOVSS (DI)(BX*1), X0
+	XORQ   CX, CX
+
+g_ev1:
+	CMPQ    CX, R14
+	JGE     g_store1
+	VMOVSS  (R13)(CX*4), X4
+	MOVLQSX (R12)(CX*4), AX
+	SHLQ    $2, AX
+	ADDQ    SI, AX
+	ADDQ    BX, AX
+	VMULSS  (AX), X4, X5
+	VADDSS  X5, X0, X0
+	INCQ    CX
+	JMP     g_ev1
+
+g_store1:
+	VMOVSS X0, (DI)(BX*1)
+	ADDQ   $4, BX
+	DECQ   DX
+	JMP    g_chunk1
+
+g_rowend:
+	ADDQ R8, DI
+	ADDQ R11, SI
+	DECQ R10
+	JMP  g_row
+
+g_done:
+	VZEROUPPER
+	RET

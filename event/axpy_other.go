@@ -1,0 +1,19 @@
+//go:build !amd64 || purego
+
+package event
+
+const haveAsm = false
+
+func axpyRowsAsm(a float32, x *float32, xStride int, y *float32, yStride int, n, rows int) {
+	panic("unreachable")
+}
+
+const haveStep = false
+
+func stepAsm(v, acc, drift, theta *float32, bits *uint8, n int, alpha float32, flags int) {
+	panic("unreachable")
+}
+
+func convGroupAsm(acc *float32, yStride int, n int, rows int, w *float32, wStride int, offs *int32, amps *float32, m int) {
+	panic("unreachable")
+}

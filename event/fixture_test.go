@@ -1,0 +1,173 @@
+package event
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/evsnn/evsnn/convert"
+	"github.com/evsnn/evsnn/dataset/mnist"
+	"github.com/evsnn/evsnn/network"
+	"github.com/evsnn/evsnn/network/dense"
+	"github.com/evsnn/evsnn/network/onnx"
+)
+
+type expectedJSON struct {
+	Calibration struct {
+		ReluMax   []float64 `json:"relu_max"`
+		ReluP9999 []float64 `json:"relu_p99_99"`
+	} `json:"calibration"`
+	Spikes map[string]struct {
+		PerLayer map[string][]float64 `json:"per_relu_layer"`
+	} `json:"snn_spikes_per_image_by_T"`
+	Trace struct {
+		Pred   []int       `json:"pred"`
+		Output [][]float64 `json:"output_accumulator"`
+		Spikes [][]int64   `json:"spikes_per_layer"`
+	} `json:"snn_trace_variant_a_T32_first16"`
+}
+
+var (
+	fixtureOnce sync.Once
+	fixtureErr  error
+	fixtureANN  *network.Network
+	fixtureExp  expectedJSON
+	fixtureData *mnist.Set
+)
+
+func testdata() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "testdata")
+}
+
+func loadFixture(tb testing.TB) {
+	fixtureOnce.Do(func() {
+		fixtureANN, fixtureErr = onnx.Import(filepath.Join(testdata(), "mnist_lenet.onnx"))
+		if fixtureErr != nil {
+			return
+		}
+		var raw []byte
+		raw, fixtureErr = os.ReadFile(filepath.Join(testdata(), "mnist_lenet_expected.json"))
+		if fixtureErr != nil {
+			return
+		}
+		if fixtureErr = json.Unmarshal(raw, &fixtureExp); fixtureErr != nil {
+			return
+		}
+		fixtureData, fixtureErr = mnist.LoadDefault("", "test")
+	})
+	if fixtureErr != nil {
+		tb.Skipf("fixture not available: %v", fixtureErr)
+	}
+}
+
+// fixtureSNN converts the fixture ANN as variant "a" (max thresholds),
+// "c" (p99.99) or "d" (p99.99, v0 = θ/2).
+func fixtureSNN(tb testing.TB, variant string) *network.Network {
+	loadFixture(tb)
+	th := fixtureExp.Calibration.ReluMax
+	var o convert.Options
+	switch variant {
+	case "c":
+		th = fixtureExp.Calibration.ReluP9999
+	case "d":
+		th = fixtureExp.Calibration.ReluP9999
+		o.V0Fraction = 0.5
+	}
+	ths := make([][]float32, len(th))
+	for i, v := range th {
+		ths[i] = []float32{float32(v)}
+	}
+	snn, err := convert.Convert(fixtureANN, ths, o)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return snn
+}
+
+// TestFixtureTrace checks the first 16 test images against the PyTorch
+// trace of variant a at T = 32: predictions, per-layer spike counts and the
+// readout accumulator.
+func TestFixtureTrace(t *testing.T) {
+	snn := fixtureSNN(t, "a")
+	n := len(fixtureExp.Trace.Pred)
+	opts := network.SimOptions{T: 32, KeepOutputs: true, Workers: 1}
+	res, err := Engine{}.Run(snn, fixtureData.Images[:n*784], fixtureData.Labels[:n], opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mism := 0
+	for i := 0; i < n; i++ {
+		if res.Predictions[i] != fixtureExp.Trace.Pred[i] {
+			t.Errorf("image %d: prediction %d, PyTorch %d", i, res.Predictions[i], fixtureExp.Trace.Pred[i])
+		}
+		for k, want := range fixtureExp.Trace.Spikes[i] {
+			if got := res.ImageSpikes[i][k]; got != want {
+				mism++
+				t.Logf("image %d layer %d: %d spikes, PyTorch %d", i, k, got, want)
+			}
+		}
+		for o, want := range fixtureExp.Trace.Output[i] {
+			got := float64(res.Outputs[i*10+o])
+			if math.Abs(got-want) > 1e-3*math.Max(1, math.Abs(want)) {
+				t.Logf("image %d output %d: %v, PyTorch %v", i, o, got, want)
+			}
+		}
+	}
+	if mism > 2 {
+		t.Errorf("%d per-layer spike counts of %d differ from PyTorch", mism, 3*n)
+	}
+}
+
+// TestFixtureVsDense compares the event engine with the dense engine on
+// the first 200 test images (variant a, T = 32): predictions and per-layer
+// spike totals. (The full 10k comparison is `evsnn bench`.)
+func TestFixtureVsDense(t *testing.T) {
+	snn := fixtureSNN(t, "a")
+	n := 200
+	if testing.Short() || raceEnabled {
+		n = 30
+	}
+	x, labels := fixtureData.Images[:n*784], fixtureData.Labels[:n]
+	opts := network.SimOptions{T: 32, KeepCounts: true}
+	ev, err := Engine{}.Run(snn, x, labels, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	de, err := dense.Engine{}.Run(snn, x, labels, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff := 0
+	for i := range ev.Predictions {
+		if ev.Predictions[i] != de.Predictions[i] {
+			diff++
+		}
+	}
+	if diff > 0 {
+		t.Errorf("%d of %d predictions differ between event and dense", diff, n)
+	}
+	for k := range ev.Layers {
+		a, b := ev.Layers[k], de.Layers[k]
+		t.Logf("%s: event %d spikes %d SOPs, dense %d spikes %d SOPs", a.Name, a.Spikes, a.SOPs, b.Spikes, b.SOPs)
+		if d := math.Abs(float64(a.Spikes-b.Spikes)) / float64(max(b.Spikes, 1)); d > 1e-4 {
+			t.Errorf("%s: %d spikes, dense %d (%.4f%%)", a.Name, a.Spikes, b.Spikes, 100*d)
+		}
+		neuronDiff := 0
+		for j := range ev.Counts[k] {
+			if ev.Counts[k][j] != de.Counts[k][j] {
+				neuronDiff++
+			}
+		}
+		t.Logf("%s: %d (image, neuron) spike counts differ", a.Name, neuronDiff)
+	}
+	for i := range ev.CorrectByStep {
+		if ev.CorrectByStep[i] != de.CorrectByStep[i] {
+			t.Logf("step %d: correct %d vs dense %d", i+1, ev.CorrectByStep[i], de.CorrectByStep[i])
+		}
+	}
+}

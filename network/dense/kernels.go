@@ -1,0 +1,309 @@
+package dense
+
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/evsnn/evsnn/network"
+)
+
+// Matrix products are cut into pieces of at most gemmRows rows and
+// gemmCols columns of the result, small enough that gonum computes each
+// serially (it goes parallel from 4 blocks of 64×64): the engine's own
+// workers are its only goroutines. Cutting rows or columns does not change
+// how any element is summed (gonum adds the products of one element in
+// increasing k order either way), so results do not depend on it.
+const (
+	gemmRows = 64
+	gemmCols = 192
+)
+
+// impl is gonum's BLAS (what blas32 wraps), used by axpy where AVX is
+// missing.
+var impl gonum.Implementation
+
+// gemmSparseLeft computes C[m×n] += A[m×k] · B[k×n] (all row-major with
+// the given strides) with gonum's Sgemm, which skips the zero entries of
+// A: with A holding spikes, the cost follows the number of spikes. Each
+// element is c + Σ_l a[i,l]·b[l,j] summed in increasing l.
+func gemmSparseLeft(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	for i0 := 0; i0 < m; i0 += gemmRows {
+		mi := min(gemmRows, m-i0)
+		for j0 := 0; j0 < n; j0 += gemmCols {
+			nj := min(gemmCols, n-j0)
+			blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
+				blas32.General{Rows: mi, Cols: k, Stride: lda, Data: a[i0*lda:]},
+				blas32.General{Rows: k, Cols: nj, Stride: ldb, Data: b[j0:]}, 1,
+				blas32.General{Rows: mi, Cols: nj, Stride: ldc, Data: c[i0*ldc+j0:]})
+		}
+	}
+}
+
+// convOp computes a Conv2d as a sparse-times-dense matrix product: the
+// transposed patch matrix (one row per output position, one column per
+// k = (c_in, ky, kx)) times the transposed weights [K × OutC]. The patch
+// matrix is never formed: each nonzero input element adds its value times
+// the weight rows it meets to the output rows it reaches, with axpy
+// (y += a·x; AVX on amd64, else gonum's Saxpy, the same bits). For a
+// stride-1 convolution the targets of one input element and one kernel row
+// ky are KW consecutive output positions meeting KW consecutive rows of the
+// kernel stored flipped in kx, so one axpy of KW·OutC values covers them
+// (axpyRows does the KH kernel rows in one call); the result buffer is
+// padded so that no target falls outside it. Other strides add one
+// OutC-long row per target.
+//
+// Each output element is the bias plus its products in increasing k (the
+// inputs are visited in increasing (c_in, y, x) order, which for a fixed
+// output position is increasing (c_in, ky, kx)), each product rounded
+// before it is added: exactly what im2col followed by gonum's Sgemm (which
+// sums in increasing k, skipping zero entries) computes.
+type convOp struct {
+	l         *network.Conv2d
+	inSize    int
+	h, w      int // input height and width
+	outC, pos int // output channels, output positions OH·OW
+	oh, ow    int
+	k         int // InC·KH·KW
+	stride1   bool
+	// stride 1: wf[((ci·KH+ky)·KW+kxr)·OutC+o] = W[o, ci, ky, KW-1-kxr];
+	// the padded result has ph×pw positions (OutC values each).
+	wf     []float32
+	ph, pw int
+	// biasCT is the result buffer's initial value (the bias at every
+	// position); at[p] is where output position p starts in it.
+	biasCT []float32
+	at     []int32
+	// other strides: wt[k·OutC+o] = W[o, k]; input element j reaches
+	// the (row·K + k) pairs tgt[start[j]:start[j+1]].
+	wt    []float32
+	start []int32
+	tgt   []int32
+}
+
+func newConvOp(l *network.Conv2d, in, out network.Shape) *convOp {
+	c := &convOp{l: l, inSize: in.Size(), h: in[1], w: in[2], outC: l.OutC, oh: out[1], ow: out[2],
+		pos: out[1] * out[2], k: l.InC * l.KH * l.KW}
+	c.stride1 = l.StrideH == 1 && l.StrideW == 1 && l.PadH < l.KH && l.PadW < l.KW
+	if c.stride1 {
+		c.wf = make([]float32, c.k*c.outC)
+		for o := 0; o < c.outC; o++ {
+			for ci := 0; ci < l.InC; ci++ {
+				for ky := 0; ky < l.KH; ky++ {
+					for kx := 0; kx < l.KW; kx++ {
+						kr := (ci*l.KH+ky)*l.KW + (l.KW - 1 - kx)
+						c.wf[kr*c.outC+o] = l.Weight[((o*l.InC+ci)*l.KH+ky)*l.KW+kx]
+					}
+				}
+			}
+		}
+		c.ph, c.pw = c.h+l.KH-1, c.w+l.KW-1
+		c.initLayout(c.ph*c.pw, l.KH-1-l.PadH, l.KW-1-l.PadW, c.pw)
+		return c
+	}
+	c.initLayout(c.pos, 0, 0, c.ow)
+	c.wt = make([]float32, c.k*c.outC)
+	for o := 0; o < c.outC; o++ {
+		for kk := 0; kk < c.k; kk++ {
+			c.wt[kk*c.outC+o] = l.Weight[o*c.k+kk]
+		}
+	}
+	lists := make([][]int32, c.inSize)
+	for oy := 0; oy < c.oh; oy++ {
+		for ox := 0; ox < c.ow; ox++ {
+			row := oy*c.ow + ox
+			for ci := 0; ci < l.InC; ci++ {
+				for ky := 0; ky < l.KH; ky++ {
+					iy := oy*l.StrideH - l.PadH + ky
+					if iy < 0 || iy >= c.h {
+						continue
+					}
+					for kx := 0; kx < l.KW; kx++ {
+						ix := ox*l.StrideW - l.PadW + kx
+						if ix < 0 || ix >= c.w {
+							continue
+						}
+						j := (ci*c.h+iy)*c.w + ix
+						kk := (ci*l.KH+ky)*l.KW + kx
+						lists[j] = append(lists[j], int32(row*c.k+kk))
+					}
+				}
+			}
+		}
+	}
+	c.start = make([]int32, c.inSize+1)
+	for j, lst := range lists {
+		c.start[j+1] = c.start[j] + int32(len(lst))
+		c.tgt = append(c.tgt, lst...)
+	}
+	return c
+}
+
+// initLayout sets the bias template of a result buffer of n positions and
+// the offset of each output position (oy, ox), found at padded position
+// (oy+oy0, ox+ox0) of rows of width pw.
+func (c *convOp) initLayout(n, oy0, ox0, pw int) {
+	c.biasCT = make([]float32, n*c.outC)
+	for p := 0; p < n; p++ {
+		copy(c.biasCT[p*c.outC:(p+1)*c.outC], c.l.Bias)
+	}
+	c.at = make([]int32, c.pos)
+	for oy := 0; oy < c.oh; oy++ {
+		for ox := 0; ox < c.ow; ox++ {
+			c.at[oy*c.ow+ox] = int32(((oy+oy0)*pw + ox + ox0) * c.outC)
+		}
+	}
+}
+
+// convScratch is a worker's scratch memory for one convolution.
+type convScratch struct {
+	ct []float32 // result of one image, channel-last (padded for stride 1)
+}
+
+// forward computes dst = conv(src) + b for batch images (CHW in, CHW out).
+func (c *convOp) forward(dst, src []float32, batch int, s *convScratch) {
+	l := c.l
+	n := c.pos
+	if c.stride1 {
+		n = c.ph * c.pw
+	}
+	if len(s.ct) != n*c.outC {
+		s.ct = make([]float32, n*c.outC)
+	}
+	ct := s.ct
+	outSize := c.outC * c.pos
+	seg := l.KW * c.outC
+	for b := 0; b < batch; b++ {
+		x := src[b*c.inSize : (b+1)*c.inSize]
+		copy(ct, c.biasCT)
+		if c.stride1 {
+			hw := c.h * c.w
+			rowStep := c.pw * c.outC
+			kyStep := l.KW * c.outC
+			for j, v := range x {
+				if v == 0 {
+					continue
+				}
+				ci, iy, ix := j/hw, j%hw/c.w, j%c.w
+				// Kernel row ky meets output row oy' = iy + KH-1-ky,
+				// columns ix..ix+KW-1 of the padded result.
+				off := ((iy+l.KH-1)*c.pw + ix) * c.outC
+				axpyRows(v, c.wf, ci*l.KH*kyStep, kyStep, ct, off, -rowStep, seg, l.KH)
+			}
+		} else {
+			for j, v := range x {
+				if v == 0 {
+					continue
+				}
+				for _, t := range c.tgt[c.start[j]:c.start[j+1]] {
+					row, kk := int(t)/c.k, int(t)%c.k
+					axpy(v, c.wt[kk*c.outC:(kk+1)*c.outC], ct[row*c.outC:(row+1)*c.outC])
+				}
+			}
+		}
+		// Transpose the valid part to CHW.
+		y := dst[b*outSize : (b+1)*outSize]
+		for o := 0; o < c.outC; o++ {
+			yo := y[o*c.pos : (o+1)*c.pos]
+			for oy := 0; oy < c.oh; oy++ {
+				yr := yo[oy*c.ow : (oy+1)*c.ow]
+				src := ct[int(c.at[oy*c.ow])+o:]
+				for ox := range yr {
+					yr[ox] = src[ox*c.outC]
+				}
+			}
+		}
+	}
+}
+
+// linOp is a Linear layer as I = b + S · Wᵀ with Wᵀ stored [In × Out].
+type linOp struct {
+	l  *network.Linear
+	wt []float32
+}
+
+func newLinOp(l *network.Linear) *linOp {
+	wt := make([]float32, l.In*l.Out)
+	for o := 0; o < l.Out; o++ {
+		for i := 0; i < l.In; i++ {
+			wt[i*l.Out+o] = l.Weight[o*l.In+i]
+		}
+	}
+	return &linOp{l: l, wt: wt}
+}
+
+// forward computes dst = W src + b for batch vectors.
+func (o *linOp) forward(dst, src []float32, batch int) {
+	l := o.l
+	for b := 0; b < batch; b++ {
+		copy(dst[b*l.Out:(b+1)*l.Out], l.Bias)
+	}
+	gemmSparseLeft(batch, l.Out, l.In, src, l.In, o.wt, l.Out, dst, l.Out)
+}
+
+// poolOp is an AvgPool2d. Fed by a spiking layer, it adds up only the
+// spikes, from the list of neurons that fired, into the windows they
+// belong to, then scales: the same sums, in the same order, as
+// network.AvgPool2d.Forward, which adds each window's values in row-major
+// order before multiplying by 1/(KH·KW).
+type poolOp struct {
+	l          *network.AvgPool2d
+	in         network.Shape
+	inSize     int
+	outSize    int
+	fromSpikes bool
+	// input position j feeds outputs tgt[start[j]:start[j+1]].
+	start []int32
+	tgt   []int32
+}
+
+func newPoolOp(l *network.AvgPool2d, in, out network.Shape) *poolOp {
+	p := &poolOp{l: l, in: in, inSize: in.Size(), outSize: out.Size()}
+	c, h, w := in[0], in[1], in[2]
+	p.start = make([]int32, p.inSize+1)
+	for j := 0; j < p.inSize; j++ {
+		ci, y, x := j/(h*w), j/w%h, j%w
+		for oy := 0; oy < out[1]; oy++ {
+			if y < oy*l.StrideH || y >= oy*l.StrideH+l.KH {
+				continue
+			}
+			for ox := 0; ox < out[2]; ox++ {
+				if x < ox*l.StrideW || x >= ox*l.StrideW+l.KW {
+					continue
+				}
+				p.tgt = append(p.tgt, int32((ci*out[1]+oy)*out[2]+ox))
+			}
+		}
+		p.start[j+1] = int32(len(p.tgt))
+	}
+	_ = c
+	return p
+}
+
+// forward computes dst = avgpool(src) for batch images.
+func (p *poolOp) forward(dst, src []float32, batch int) {
+	p.l.Forward(dst, src, p.in, batch)
+}
+
+// forwardSpikes computes dst = avgpool(src) for one image whose nonzero
+// inputs are the positions fired (in increasing order) with values
+// thr[fired[·]]: the spike amplitudes θ (positive). touched is scratch
+// space for outputSize entries.
+func (p *poolOp) forwardSpikes(dst []float32, fired []int32, thr []float32, touched []int32) {
+	scale := 1 / float32(p.l.KH*p.l.KW)
+	dst = dst[:p.outSize]
+	clear(dst)
+	touched = touched[:0]
+	for _, j := range fired {
+		v := thr[j]
+		for _, t := range p.tgt[p.start[j]:p.start[j+1]] {
+			if dst[t] == 0 {
+				touched = append(touched, t)
+			}
+			dst[t] += v
+		}
+	}
+	for _, t := range touched {
+		dst[t] *= scale
+	}
+}

@@ -1,0 +1,5 @@
+//go:build race
+
+package nir
+
+const raceEnabled = true
