@@ -15,6 +15,9 @@
 //	res := sim.NewImageResult()
 //	err = sim.RunImage(x, imageIndex, res) // res.Prediction, res.Spikes, ...
 //
+// With SimOptions.Raster, Run records every spike of the first image
+// (ImageResult.RecordRaster does the same for one RunImage call).
+//
 // RunWork is Run that also returns Work: events delivered, additions
 // performed, neuron updates — what the engine did, as opposed to the SOPs
 // the SNN's spikes stand for.

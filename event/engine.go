@@ -105,9 +105,13 @@ func RunWork(net *network.Network, images []float32, labels []int, opts network.
 				if i >= count {
 					return
 				}
+				r.RecordRaster = opts.Raster && i == 0
 				if err := sim.RunImage(images[i*size:(i+1)*size], opts.ImageOffset+i, r); err != nil {
 					a.err = err
 					return
+				}
+				if r.RecordRaster {
+					res.Raster = append([]network.RasterEvent{}, r.Raster...)
 				}
 				res.Predictions[i] = r.Prediction
 				res.ImageSpikes[i] = append([]int64(nil), r.Spikes...)

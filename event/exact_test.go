@@ -91,6 +91,7 @@ func checkExact(t *testing.T, net *network.Network, images []float32, opts netwo
 	labels := make([]int, count)
 	r1 := opts
 	r1.Workers = 1
+	r1.Raster = true
 	a, err := Engine{}.Run(net, images, labels, r1)
 	if err != nil {
 		t.Fatal(err)
@@ -104,6 +105,19 @@ func checkExact(t *testing.T, net *network.Network, images []float32, opts netwo
 	if !simResultsEqual(a, b) {
 		t.Fatalf("results differ between 1 and 3 workers")
 	}
+	// The raster of the first image is the reference's spikes.
+	ref := refRun(net, images[:size], opts.ImageOffset, opts)
+	var want []network.RasterEvent
+	for st := 0; st < opts.T; st++ {
+		for k := range ref.raster {
+			for _, j := range ref.raster[k][st] {
+				want = append(want, network.RasterEvent{Layer: int32(k), Neuron: int32(j), Step: int32(st + 1)})
+			}
+		}
+	}
+	if !slices.Equal(a.Raster, want) {
+		t.Fatalf("raster of the first image: %d events, reference %d", len(a.Raster), len(want))
+	}
 	// The dense engine must agree exactly too.
 	r1.Workers = 1
 	d, err := dense.Engine{}.Run(net, images, labels, r1)
@@ -112,6 +126,11 @@ func checkExact(t *testing.T, net *network.Network, images []float32, opts netwo
 	}
 	d.Wall = 0
 	d.Engine = "event"
+	if d.Raster == nil {
+		// The dense engine does not record rasters yet (SimOptions.Raster
+		// is newer than it): compare everything else.
+		d.Raster = a.Raster
+	}
 	if !simResultsEqual(a, d) {
 		t.Errorf("event and dense engines differ (delays %v, encoding %s):\nevent %+v\ndense %+v", opts.Delays, opts.Encoding, a.Layers, d.Layers)
 	}
@@ -189,6 +208,9 @@ func simResultsEqual(a, b *network.SimResult) bool {
 		if !slices.Equal(a.Counts[k], b.Counts[k]) {
 			return false
 		}
+	}
+	if !slices.Equal(a.Raster, b.Raster) {
+		return false
 	}
 	for k := range a.Layers {
 		x, y := a.Layers[k], b.Layers[k]

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/evsnn/evsnn/network"
 	"github.com/evsnn/evsnn/queue"
@@ -80,6 +81,11 @@ type ImageResult struct {
 	Counts [][]int32
 	// Work is what the engine did for this image.
 	Work Work
+	// RecordRaster asks RunImage to record every spike in Raster
+	// (ordered by step, layer and neuron, in the network's C,H,W order).
+	// It allocates; leave it off for timing.
+	RecordRaster bool
+	Raster       []network.RasterEvent
 }
 
 // ev is one fan-out event: a (pooled) source position and the amplitude
@@ -339,6 +345,7 @@ func (s *Simulator) NewImageResult() *ImageResult {
 
 func (r *ImageResult) reset() {
 	r.Prediction = 0
+	r.Raster = r.Raster[:0]
 	clear(r.PredictionByStep)
 	clear(r.Output)
 	clear(r.Spikes)
@@ -445,6 +452,9 @@ func (s *Simulator) RunImage(x []float32, image int, res *ImageResult) error {
 				if s.spikeHook != nil {
 					s.spikeHook(k, t, src)
 				}
+				if res.RecordRaster {
+					s.record(k, t, src, res)
+				}
 				continue
 			}
 			valid := int64(0)
@@ -460,6 +470,9 @@ func (s *Simulator) RunImage(x []float32, image int, res *ImageResult) error {
 			if s.spikeHook != nil {
 				s.spikeHook(k, t, src)
 			}
+			if res.RecordRaster {
+				s.record(k, t, src, res)
+			}
 		}
 	}
 	res.Prediction = res.PredictionByStep[T-1]
@@ -473,6 +486,20 @@ func (s *Simulator) RunImage(x []float32, image int, res *ImageResult) error {
 		}
 	}
 	return nil
+}
+
+// record appends the spikes of layer k at step t to res.Raster, in the
+// network's neuron order.
+func (s *Simulator) record(k int, t int32, spikes []int32, res *ImageResult) {
+	g := s.p.layers[k].g
+	start := len(res.Raster)
+	for _, q := range spikes {
+		res.Raster = append(res.Raster, network.RasterEvent{Layer: int32(k), Neuron: int32(g.user(int(q))), Step: t})
+	}
+	if g.c > 1 && g.h*g.w > 1 {
+		added := res.Raster[start:]
+		slices.SortFunc(added, func(a, b network.RasterEvent) int { return int(a.Neuron - b.Neuron) })
+	}
 }
 
 // directCurrent computes the constant input current of the first weighted

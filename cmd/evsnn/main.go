@@ -33,6 +33,7 @@ type CLI struct {
 	Compare  CompareCmd  `cmd:"" help:"Run the ANN, the dense SNN and the event SNN on the same images and compare them."`
 	Profile  ProfileCmd  `cmd:"" help:"Profile an SNN run per layer: spikes, firing rates, SOPs, MACs, energy, conversion error."`
 	Report   ReportCmd   `cmd:"" help:"Write a self-contained HTML report of a profiled run, with figures."`
+	Bench    BenchCmd    `cmd:"" help:"Time the engines on a model and on a synthetic network swept over activity."`
 	Export   ExportCmd   `cmd:"" help:"Write a converted SNN as a NIR file (HDF5; build with -tags hdf5)."`
 
 	Version kong.VersionFlag `help:"Print the version and exit."`
