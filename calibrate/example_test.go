@@ -39,13 +39,13 @@ func Example() {
 	}
 	cb := snn.Meta.Calibration
 	fmt.Printf("calibrated %s for T=%d on %d images\n", cb.Method, cb.T, cb.Images)
-	// Bias correction at full and half strength would raise the error
-	// here, so it is undone; at quarter strength it lowers it a little.
+	// Bias correction would raise the error here at full and half
+	// strength and leaves it as it is at quarter strength, so it is undone.
 
 	// Output:
 	// relu1 search+shift error 0.0793 → 0.0157 kept=true
 	// relu1 bc           error 0.0157 → 0.0163 kept=false
 	// relu1 bc           error 0.0157 → 0.0158 kept=false
-	// relu1 bc           error 0.0157 → 0.0157 kept=true
+	// relu1 bc           error 0.0157 → 0.0157 kept=false
 	// calibrated search,shift,bc for T=4 on 121 images
 }

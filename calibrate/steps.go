@@ -41,8 +41,8 @@ func (c *calibrator) layer(k int, prev *layerResult) (LayerReport, *layerResult,
 	opts := &c.opts
 	T, count, workers := opts.T, c.count, opts.Workers
 	sp := c.snn.Layers[st.index].(*network.Spiking)
-	wl := c.snn.Layers[st.weighted]
-	annBias := append([]float32(nil), biasOf(wl)...)
+	p := paramsOf(c.snn, st)
+	annBias := append([]float32(nil), p.bias...)
 	x := c.xs[k]
 	lr := LayerReport{Name: sp.LayerName, Layer: st.index, Neurons: st.n}
 
@@ -55,23 +55,16 @@ func (c *calibrator) layer(k int, prev *layerResult) (LayerReport, *layerResult,
 	if err != nil {
 		return lr, nil, err
 	}
-	p := &params{
-		theta:  expand(sp.Threshold, st.channels),
-		bias:   append([]float32(nil), annBias...),
-		v0frac: sp.V0Fraction,
-		alpha:  sp.Alpha,
-		hard:   sp.Reset == network.ResetHard,
-	}
 	cur := measure(st, p, d, x, count, T, workers, true)
 	perImage := func(sq float64) float64 { return sq / float64(count) }
 	lr.Steps = append(lr.Steps, StepReport{Step: "convert", Before: perImage(cur.sq), After: perImage(cur.sq), Kept: true,
 		Detail: "θ = " + formatTheta(p.theta)})
 
-	// try measures q (with drive dq) and keeps it unless it raised the error.
+	// try measures q (with drive dq) and keeps it if it lowered the error.
 	try := func(name, detail string, q *params, dq *drive) bool {
 		m := measure(st, q, dq, x, count, T, workers, true)
 		s := StepReport{Step: name, Before: perImage(cur.sq), After: perImage(m.sq), Detail: detail}
-		if m.sq <= cur.sq || opts.KeepWorse {
+		if m.sq < cur.sq || opts.KeepWorse {
 			p, cur, d, s.Kept = q, m, dq, true
 		}
 		lr.Steps = append(lr.Steps, s)

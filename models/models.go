@@ -16,8 +16,7 @@ var defaultModel []byte
 // The defaults it relies on: 5 epochs over the 60,000 training images,
 // batch 64, Adam with lr 0.001 decayed to 0 by a cosine schedule, seed 1
 // for the initial weights and the shuffling. Test accuracy after each
-// epoch: 97.49, 98.64, 99.00, 99.02, 99.12 %. `go run
-// ./models/internal/gendefault` makes the same file without the CLI.
+// epoch: 97.49, 98.64, 99.00, 99.02, 99.12 %.
 const DefaultCommand = "go run ./cmd/evsnn train --seed 1 -o models/default.evsnn"
 
 // DefaultFile returns the bytes of the built-in model file (an evsnn model

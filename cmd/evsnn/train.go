@@ -108,7 +108,11 @@ func (c *TrainCmd) Run(g *Globals) error {
 	}
 	cfg = tr.Config()
 
-	trainSet, err := g.trainingSet(c.Images)
+	images := c.Images
+	if c.Resume != "" && images == 0 && tr.Samples() != 60000 {
+		images = tr.Samples() // the checkpoint's --images
+	}
+	trainSet, err := g.trainingSet(images)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,8 @@ type ckptHeader struct {
 	Epoch        int          `json:"epoch"` // finished epochs
 	Batch        int          `json:"batch"` // finished batches of the next epoch
 	Step         int64        `json:"step"`  // finished updates
+	Samples      int          `json:"samples"`
+	LabelHash    string       `json:"label_hash"`
 	Params       int          `json:"params"`
 	OptTensors   int          `json:"optimizer_tensors"`
 	History      []EpochStats `json:"history,omitempty"`
@@ -48,7 +50,7 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 	}
 	opt := t.opt.state()
 	h := ckptHeader{Format: 1, Config: t.cfg, Architecture: arch, Source: t.m.net.Meta.Source,
-		Epoch: t.epoch, Batch: t.batch, Step: t.step, Params: len(t.m.params), OptTensors: len(opt), History: t.History}
+		Epoch: t.epoch, Batch: t.batch, Step: t.step, Samples: t.samples, LabelHash: t.labelHash, Params: len(t.m.params), OptTensors: len(opt), History: t.History}
 	hj, err := json.Marshal(h)
 	if err != nil {
 		return err
@@ -201,6 +203,10 @@ func decodeCheckpoint(data []byte) (*Trainer, error) {
 	if h.Epoch < 0 || h.Epoch > cfg.Epochs || h.Batch < 0 || h.Step < 0 {
 		return nil, fmt.Errorf("position epoch %d batch %d step %d is not valid", h.Epoch, h.Batch, h.Step)
 	}
+	if h.Samples < 0 {
+		return nil, fmt.Errorf("%d samples", h.Samples)
+	}
 	t.epoch, t.batch, t.step, t.History = h.Epoch, h.Batch, h.Step, h.History
+	t.samples, t.labelHash = h.Samples, h.LabelHash
 	return t, nil
 }

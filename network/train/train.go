@@ -2,6 +2,9 @@ package train
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"math/bits"
@@ -183,6 +186,10 @@ type Trainer struct {
 	epoch int   // epochs completed
 	batch int   // batches completed in the current epoch
 	step  int64 // updates done
+	// samples and labelHash identify the training data of the run once
+	// it has started, so that a resumed run can refuse other data.
+	samples   int
+	labelHash string
 	// History holds the finished epochs, resumed ones included.
 	History []EpochStats
 }
@@ -225,6 +232,21 @@ func (t *Trainer) Config() Config { return t.cfg }
 // current epoch.
 func (t *Trainer) Position() (epoch, batch int) { return t.epoch, t.batch }
 
+// Samples is the number of training samples of a started (or resumed)
+// run, 0 before the first Run.
+func (t *Trainer) Samples() int { return t.samples }
+
+// labelHash fingerprints a training set by its labels.
+func labelHash(labels []int) string {
+	h := sha256.New()
+	var b [8]byte
+	for _, l := range labels {
+		binary.LittleEndian.PutUint64(b[:], uint64(l))
+		h.Write(b[:])
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
 // Done reports whether all epochs are finished.
 func (t *Trainer) Done() bool { return t.epoch >= t.cfg.Epochs }
 
@@ -245,6 +267,12 @@ func (t *Trainer) Run(ctx context.Context, data Dataset, progress func(Progress)
 		progress = func(Progress) {}
 	}
 	n := data.Len()
+	if h := labelHash(data.Labels); t.samples == 0 {
+		t.samples, t.labelHash = n, h
+	} else if t.samples != n || t.labelHash != h {
+		return fmt.Errorf("the run was started on %d training samples (labels %s), not on these %d (labels %s): resume with the same training data",
+			t.samples, t.labelHash, n, h)
+	}
 	bs := t.cfg.BatchSize
 	batches := (n + bs - 1) / bs
 	total := int64(batches) * int64(t.cfg.Epochs)

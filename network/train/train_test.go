@@ -196,6 +196,17 @@ func TestResumeErrors(t *testing.T) {
 	if _, err := Resume(bad, Config{}); err == nil {
 		t.Error("corrupt checkpoint: no error")
 	}
+	tr, err := Resume(ck, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Samples() != 64 {
+		t.Errorf("checkpoint records %d samples, want 64", tr.Samples())
+	}
+	other := trainSubset(t, 128)
+	if err := tr.Run(context.Background(), Dataset{Images: other.Images[64*784:], Labels: other.Labels[64:]}, nil); err == nil {
+		t.Error("resuming on other data: no error")
+	}
 	if _, err := Resume(filepath.Join(dir, "missing"), Config{}); err == nil {
 		t.Error("missing checkpoint: no error")
 	}
