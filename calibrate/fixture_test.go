@@ -203,7 +203,15 @@ func TestSearchCoarseVsFull(t *testing.T) {
 	}
 	ann := fixtureANN(t)
 	calib := mnistSet(t, "train", DefaultImages)
-	for _, T := range []int{4, 8, 16, 32} {
+	Ts := []int{4, 8, 16, 32}
+	if s := os.Getenv("EVSNN_TS"); s != "" {
+		Ts = nil
+		for _, f := range strings.Split(s, ",") {
+			v, _ := strconv.Atoi(f)
+			Ts = append(Ts, v)
+		}
+	}
+	for _, T := range Ts {
 		var res [2]*Report
 		var wall [2]time.Duration
 		for k, full := range []bool{false, true} {
