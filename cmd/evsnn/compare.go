@@ -27,7 +27,9 @@ type compareJSON struct {
 	T      int `json:"T"`
 	Images int `json:"images"`
 	// ANN, dense and event accuracies on the same images.
-	ANNAccuracy   float64 `json:"ann_accuracy"`
+	ANNAccuracy float64 `json:"ann_accuracy"`
+	// ANNSource says which network the ANN accuracy is of.
+	ANNSource     string  `json:"ann_source,omitempty"`
 	DenseAccuracy float64 `json:"dense_accuracy"`
 	EventAccuracy float64 `json:"event_accuracy"`
 	// SamePredictions counts images where both engines predict the same
@@ -88,7 +90,7 @@ func (c *CompareCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	out, err := g.compare(snn, set, opts)
+	out, err := g.compare(ann, snn, set, opts)
 	if err != nil {
 		return err
 	}
@@ -99,11 +101,17 @@ func (c *CompareCmd) Run(g *Globals) error {
 	return nil
 }
 
-// compare runs all three on the set. The ANN is the SNN's own weights run
-// as an ANN (spiking layers act as ReLU).
-func (g *Globals) compare(snn *network.Network, set *mnist.Set, opts network.SimOptions) (*compareJSON, error) {
+// compare runs all three on the set. The ANN is the source model when it
+// was given as an ANN; for an SNN model file it is the SNN's own weights run
+// as an ANN (spiking layers act as ReLU; a bias shift or calibration is then
+// part of it), and ANNSource says so.
+func (g *Globals) compare(ann, snn *network.Network, set *mnist.Set, opts network.SimOptions) (*compareJSON, error) {
+	source := "the source ANN"
+	if ann.IsSNN() {
+		source = "the SNN's weights run as an ANN (ReLU for the spiking layers)"
+	}
 	start := time.Now()
-	annPred, err := snn.Predict(set.Images, set.N, 256)
+	annPred, err := ann.Predict(set.Images, set.N, 256)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +124,9 @@ func (g *Globals) compare(snn *network.Network, set *mnist.Set, opts network.Sim
 	if err != nil {
 		return nil, err
 	}
-	return compareResults(set, annPred, annWall, dres, eres), nil
+	out := compareResults(set, annPred, annWall, dres, eres)
+	out.ANNSource = source
+	return out, nil
 }
 
 func compareResults(set *mnist.Set, annPred []int, annWall time.Duration, dres, eres *network.SimResult) *compareJSON {
