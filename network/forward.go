@@ -51,7 +51,8 @@ func (c *Conv2d) Forward(dst, src []float32, in Shape, batch int, ws *Workspace)
 	}
 }
 
-// Im2col writes the [InC·KH·KW, OH·OW] patch matrix of one sample x.
+// Im2col writes the [InC·KH·KW, OH·OW] patch matrix of one sample x,
+// copying the valid run of each row at once.
 func (c *Conv2d) Im2col(cols, x []float32, in Shape, oh, ow int) {
 	h, w := in[1], in[2]
 	n := oh * ow
@@ -62,30 +63,48 @@ func (c *Conv2d) Im2col(cols, x []float32, in Shape, oh, ow int) {
 			for kx := 0; kx < c.KW; kx++ {
 				dst := cols[row*n : (row+1)*n]
 				row++
-				i := 0
+				ox0, ox1 := ConvValidRange(ow, c.StrideW, c.PadW, kx, w)
 				for oy := 0; oy < oh; oy++ {
+					d := dst[oy*ow : (oy+1)*ow]
 					iy := oy*c.StrideH - c.PadH + ky
-					if iy < 0 || iy >= h {
-						for ox := 0; ox < ow; ox++ {
-							dst[i] = 0
-							i++
-						}
+					if iy < 0 || iy >= h || ox0 >= ox1 {
+						clear(d)
 						continue
 					}
+					clear(d[:ox0])
+					clear(d[ox1:])
 					src := plane[iy*w : (iy+1)*w]
-					for ox := 0; ox < ow; ox++ {
-						ix := ox*c.StrideW - c.PadW + kx
-						if ix < 0 || ix >= w {
-							dst[i] = 0
-						} else {
-							dst[i] = src[ix]
-						}
-						i++
+					if c.StrideW == 1 {
+						off := kx - c.PadW
+						copy(d[ox0:ox1], src[ox0+off:ox1+off])
+						continue
+					}
+					for ox := ox0; ox < ox1; ox++ {
+						d[ox] = src[ox*c.StrideW-c.PadW+kx]
 					}
 				}
 			}
 		}
 	}
+}
+
+// ConvValidRange is the range [lo, hi) of output positions o (of outSize)
+// whose input position o·stride − pad + k lies inside [0, inSize).
+func ConvValidRange(outSize, stride, pad, k, inSize int) (lo, hi int) {
+	if d := pad - k; d > 0 {
+		lo = (d + stride - 1) / stride
+	}
+	hi = outSize
+	// o·stride − pad + k ≤ inSize−1  ⇔  o ≤ (inSize−1+pad−k)/stride
+	if m := inSize - 1 + pad - k; m < 0 {
+		hi = 0
+	} else if lim := m/stride + 1; lim < hi {
+		hi = lim
+	}
+	if hi < lo {
+		hi = lo
+	}
+	return lo, hi
 }
 
 // Forward computes dst = avgpool(src) for a batch.

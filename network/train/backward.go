@@ -39,7 +39,7 @@ func ConvBackward(c *network.Conv2d, x, dy []float32, in network.Shape, batch in
 			}
 			db[o] += s
 		}
-		im2col(c, cols, x[b*inSize:(b+1)*inSize], in, oh, ow)
+		c.Im2col(cols, x[b*inSize:(b+1)*inSize], in, oh, ow)
 		gemm(blas.NoTrans, blas.Trans, 1, gm, colm, 1, dwm)
 		if dx != nil {
 			dcm := blas32.General{Rows: k, Cols: n, Stride: n, Data: dcols[:k*n]}
@@ -66,7 +66,7 @@ func convForward(c *network.Conv2d, dst, src []float32, in network.Shape, batch 
 	colm := blas32.General{Rows: k, Cols: n, Stride: n, Data: cols}
 	for b := 0; b < batch; b++ {
 		y := dst[b*outSize : (b+1)*outSize]
-		im2col(c, cols, src[b*inSize:(b+1)*inSize], in, oh, ow)
+		c.Im2col(cols, src[b*inSize:(b+1)*inSize], in, oh, ow)
 		for o := 0; o < c.OutC; o++ {
 			bv := c.Bias[o]
 			row := y[o*n : (o+1)*n]
@@ -75,43 +75,6 @@ func convForward(c *network.Conv2d, dst, src []float32, in network.Shape, batch 
 			}
 		}
 		gemm(blas.NoTrans, blas.NoTrans, 1, wm, colm, 1, blas32.General{Rows: c.OutC, Cols: n, Stride: n, Data: y})
-	}
-}
-
-// im2col writes the same [InC·KH·KW, OH·OW] patch matrix as
-// network.Conv2d.Im2col, copying runs of a row at a time.
-func im2col(c *network.Conv2d, cols, x []float32, in network.Shape, oh, ow int) {
-	h, w := in[1], in[2]
-	n := oh * ow
-	row := 0
-	for ci := 0; ci < c.InC; ci++ {
-		plane := x[ci*h*w : (ci+1)*h*w]
-		for ky := 0; ky < c.KH; ky++ {
-			for kx := 0; kx < c.KW; kx++ {
-				dst := cols[row*n : (row+1)*n]
-				row++
-				ox0, ox1 := validRange(ow, c.StrideW, c.PadW, kx, w)
-				for oy := 0; oy < oh; oy++ {
-					d := dst[oy*ow : (oy+1)*ow]
-					iy := oy*c.StrideH - c.PadH + ky
-					if iy < 0 || iy >= h || ox0 >= ox1 {
-						clear(d)
-						continue
-					}
-					clear(d[:ox0])
-					clear(d[ox1:])
-					src := plane[iy*w : (iy+1)*w]
-					if c.StrideW == 1 {
-						off := kx - c.PadW
-						copy(d[ox0:ox1], src[ox0+off:ox1+off])
-						continue
-					}
-					for ox := ox0; ox < ox1; ox++ {
-						d[ox] = src[ox*c.StrideW-c.PadW+kx]
-					}
-				}
-			}
-		}
 	}
 }
 
@@ -141,7 +104,7 @@ func Col2im(c *network.Conv2d, dx, dcols []float32, in network.Shape, oh, ow int
 				src := dcols[row*n : (row+1)*n]
 				row++
 				// ox range for which ix = ox*S - P + kx is inside [0, w).
-				ox0, ox1 := validRange(ow, c.StrideW, c.PadW, kx, w)
+				ox0, ox1 := network.ConvValidRange(ow, c.StrideW, c.PadW, kx, w)
 				for oy := 0; oy < oh; oy++ {
 					iy := oy*c.StrideH - c.PadH + ky
 					if iy < 0 || iy >= h {
@@ -164,26 +127,6 @@ func Col2im(c *network.Conv2d, dx, dcols []float32, in network.Shape, oh, ow int
 			}
 		}
 	}
-}
-
-// validRange returns [o0, o1): the output positions o < on for which
-// o*stride - pad + k lies in [0, size).
-func validRange(on, stride, pad, k, size int) (int, int) {
-	o0 := 0
-	if d := pad - k; d > 0 {
-		o0 = (d + stride - 1) / stride
-	}
-	o1 := on
-	// o*stride - pad + k <= size-1  ⇔  o <= (size-1+pad-k)/stride
-	if m := size - 1 + pad - k; m < 0 {
-		o1 = 0
-	} else if lim := m/stride + 1; lim < o1 {
-		o1 = lim
-	}
-	if o1 < o0 {
-		o1 = o0
-	}
-	return o0, o1
 }
 
 // AvgPoolBackward overwrites dx (batch × in.Size()) with the gradient of an
