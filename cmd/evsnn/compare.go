@@ -73,24 +73,11 @@ type imageSpikeDiffJSON struct {
 
 // Run implements the command.
 func (c *CompareCmd) Run(g *Globals) error {
-	opts, err := c.options(g)
+	in, err := g.loadRun(c.Model, c.simFlags)
 	if err != nil {
 		return err
 	}
-	ann, err := g.LoadModel(c.Model)
-	if err != nil {
-		return err
-	}
-	snn, err := g.EnsureSNN(ann)
-	if err != nil {
-		return err
-	}
-	g.warnFittedT(snn, opts.T)
-	set, err := g.TestSet(c.Images)
-	if err != nil {
-		return err
-	}
-	out, err := g.compare(ann, snn, set, opts)
+	out, err := g.compare(in.ANN, in.SNN, in.Set, in.Opts)
 	if err != nil {
 		return err
 	}

@@ -90,10 +90,6 @@ func (c *ProfileCmd) writePlots(a *analysis) error {
 
 // newAnalysis loads the model and data a profiling command needs.
 func (g *Globals) newAnalysis(model, engine string, sf simFlags, errorImages int, ef energyFlags) (*analysis, error) {
-	opts, err := sf.options(g)
-	if err != nil {
-		return nil, err
-	}
 	eng, err := engineByName(engine)
 	if err != nil {
 		return nil, err
@@ -105,20 +101,11 @@ func (g *Globals) newAnalysis(model, engine string, sf simFlags, errorImages int
 	if errorImages < 0 {
 		return nil, badInputf("--error-images %d: must be ≥ 0", errorImages)
 	}
-	ann, err := g.LoadModel(model)
+	in, err := g.loadRun(model, sf)
 	if err != nil {
 		return nil, err
 	}
-	snn, err := g.EnsureSNN(ann)
-	if err != nil {
-		return nil, err
-	}
-	g.warnFittedT(snn, opts.T)
-	set, err := g.TestSet(sf.Images)
-	if err != nil {
-		return nil, err
-	}
-	return &analysis{ANN: ann, SNN: snn, Set: set, Opts: opts, Engine: eng, ErrorImages: errorImages, Energy: energy}, nil
+	return &analysis{ANN: in.ANN, SNN: in.SNN, Set: in.Set, Opts: in.Opts, Engine: eng, ErrorImages: errorImages, Energy: energy}, nil
 }
 
 // slug turns a figure title into a file name.

@@ -83,33 +83,56 @@ type simLayerJSON struct {
 
 // Run implements the command.
 func (c *SimulateCmd) Run(g *Globals) error {
-	opts, err := c.options(g)
-	if err != nil {
-		return err
-	}
 	engine, err := engineByName(c.Engine)
 	if err != nil {
 		return err
 	}
-	net, err := g.LoadSNN(c.Model)
+	in, err := g.loadRun(c.Model, c.simFlags)
 	if err != nil {
 		return err
 	}
-	g.warnFittedT(net, opts.T)
-	set, err := g.TestSet(c.Images)
+	res, err := g.simulate(engine, in.SNN, in.Set, in.Opts)
 	if err != nil {
 		return err
 	}
-	res, err := g.simulate(engine, net, set, opts)
-	if err != nil {
-		return err
-	}
-	out := toSimulateJSON(res, opts, net)
+	out := toSimulateJSON(res, in.Opts, in.SNN)
 	if c.JSON {
 		return writeJSON(g.Out, out)
 	}
 	printSimulate(g.Out, out)
 	return nil
+}
+
+// runInputs is what a simulating command works on.
+type runInputs struct {
+	ANN  *network.Network // the model as loaded (an ANN, or an SNN file)
+	SNN  *network.Network // the model, converted with the defaults if it was an ANN
+	Set  *mnist.Set       // the test images asked for
+	Opts network.SimOptions
+}
+
+// loadRun checks the simulation flags, loads MODEL (converting an ANN with
+// the defaults), warns if it was fitted for another T, and loads the test
+// images.
+func (g *Globals) loadRun(model string, sf simFlags) (*runInputs, error) {
+	opts, err := sf.options(g)
+	if err != nil {
+		return nil, err
+	}
+	ann, err := g.LoadModel(model)
+	if err != nil {
+		return nil, err
+	}
+	snn, err := g.EnsureSNN(ann)
+	if err != nil {
+		return nil, err
+	}
+	g.warnFittedT(snn, opts.T)
+	set, err := g.TestSet(sf.Images)
+	if err != nil {
+		return nil, err
+	}
+	return &runInputs{ANN: ann, SNN: snn, Set: set, Opts: opts}, nil
 }
 
 // LoadSNN loads MODEL and converts it with the defaults if it is an ANN.
