@@ -128,7 +128,7 @@ func TestFixtureAccuracy(t *testing.T) {
 			acc := accuracy(ev, test.Labels)
 			agree := ""
 			if os.Getenv("EVSNN_NO_DENSE") == "" {
-				de, err := dense.Engine{}.Run(snn, test.Images, test.Labels, sim)
+				de, err := dense.Engine{SkipSilent: true}.Run(snn, test.Images, test.Labels, sim)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -39,7 +39,7 @@ func runVariants(t *testing.T, ann *network.Network, x []float32, y []int, Ts []
 			t.Fatal(err)
 		}
 		start := time.Now()
-		res, err := dense.Engine{}.Run(snn, x, y, network.SimOptions{T: T})
+		res, err := dense.Engine{SkipSilent: true}.Run(snn, x, y, network.SimOptions{T: T})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -35,6 +35,13 @@ func stepAsm(v, acc, drift, theta *float32, bits *uint8, n int, alpha float32, f
 }
 
 //go:noescape
+func constStepsAVX2(v, drift, theta *float32, bits *uint8, n int, steps int, bitStride int, alpha float32, flags int)
+
+func constStepsAsm(v, drift, theta *float32, bits *uint8, n int, steps int, bitStride int, alpha float32, flags int) {
+	constStepsAVX2(v, drift, theta, bits, n, steps, bitStride, alpha, flags)
+}
+
+//go:noescape
 func convGroupAVX2(acc *float32, yStride int, n int, rows int, w *float32, wStride int, offs *int32, amps *float32, m int)
 
 func convGroupAsm(acc *float32, yStride int, n int, rows int, w *float32, wStride int, offs *int32, amps *float32, m int) {

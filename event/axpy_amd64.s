@@ -246,6 +246,58 @@ g_row:
 	XORQ  BX, BX            // byte offset within the row
 	MOVQ  R9, DX            // elements left
 
+	// 64 elements at a time: eight accumulators, so that the per-event
+	// work (broadcast, offset, address) is spread over eight vectors.
+g_chunk64:
+	CMPQ    DX, $64
+	JLT     g_chunk32
+	VMOVUPS (DI)(BX*1), Y0
+	VMOVUPS 32(DI)(BX*1), Y1
+	VMOVUPS 64(DI)(BX*1), Y2
+	VMOVUPS 96(DI)(BX*1), Y3
+	VMOVUPS 128(DI)(BX*1), Y8
+	VMOVUPS 160(DI)(BX*1), Y9
+	VMOVUPS 192(DI)(BX*1), Y10
+	VMOVUPS 224(DI)(BX*1), Y11
+	XORQ    CX, CX
+	LEAQ    (SI)(BX*1), R15 // weights of this chunk, offset 0
+
+g_ev64:
+	VBROADCASTSS (R13)(CX*4), Y4
+	MOVLQSX      (R12)(CX*4), AX
+	LEAQ         (R15)(AX*4), AX
+	VMULPS       (AX), Y4, Y5
+	VMULPS       32(AX), Y4, Y6
+	VMULPS       64(AX), Y4, Y7
+	VMULPS       96(AX), Y4, Y12
+	VADDPS       Y5, Y0, Y0
+	VADDPS       Y6, Y1, Y1
+	VADDPS       Y7, Y2, Y2
+	VADDPS       Y12, Y3, Y3
+	VMULPS       128(AX), Y4, Y13
+	VMULPS       160(AX), Y4, Y14
+	VMULPS       192(AX), Y4, Y15
+	VMULPS       224(AX), Y4, Y5
+	VADDPS       Y13, Y8, Y8
+	VADDPS       Y14, Y9, Y9
+	VADDPS       Y15, Y10, Y10
+	VADDPS       Y5, Y11, Y11
+	INCQ         CX
+	CMPQ         CX, R14
+	JLT          g_ev64
+
+	VMOVUPS Y0, (DI)(BX*1)
+	VMOVUPS Y1, 32(DI)(BX*1)
+	VMOVUPS Y2, 64(DI)(BX*1)
+	VMOVUPS Y3, 96(DI)(BX*1)
+	VMOVUPS Y8, 128(DI)(BX*1)
+	VMOVUPS Y9, 160(DI)(BX*1)
+	VMOVUPS Y10, 192(DI)(BX*1)
+	VMOVUPS Y11, 224(DI)(BX*1)
+	ADDQ    $256, BX
+	SUBQ    $64, DX
+	JMP     g_chunk64
+
 g_chunk32:
 	CMPQ    DX, $32
 	JLT     g_chunk8
@@ -340,5 +392,70 @@ g_rowend:
 	JMP  g_row
 
 g_done:
+	VZEROUPPER
+	RET
+
+// func constStepsAVX2(v, drift, theta *float32, bits *uint8, n int, steps int, bitStride int, alpha float32, flags int)
+// steps time steps of n (a multiple of 8) neurons driven by their constant
+// current alone, neuron-major: each block of 8 keeps v in a register for
+// all steps. Per step exactly stepAVX2 without acc: v = alpha*v (flags&2,
+// rounded) + drift; spike = v >= theta; soft reset v -= theta (flags&1 ==
+// 0) or hard v = 0; the 8 spike bits of step s go to bits[s*bitStride].
+TEXT ·constStepsAVX2(SB), NOSPLIT, $0-72
+	MOVQ         v+0(FP), DI
+	MOVQ         drift+8(FP), DX
+	MOVQ         theta+16(FP), R8
+	MOVQ         bits+24(FP), R10
+	MOVQ         n+32(FP), CX
+	MOVQ         steps+40(FP), R11
+	MOVQ         bitStride+48(FP), R12
+	VBROADCASTSS alpha+56(FP), Y7
+	MOVQ         flags+64(FP), R9
+
+c_block:
+	CMPQ    CX, $8
+	JLT     c_done
+	VMOVUPS (DI), Y0
+	VMOVUPS (DX), Y1
+	VMOVUPS (R8), Y2
+	MOVQ    R10, BX // bits of this block, step 0
+	MOVQ    R11, R13
+
+c_step:
+	TESTQ  R13, R13
+	JEQ    c_blockend
+	TESTQ  $2, R9
+	JEQ    c_noleak
+	VMULPS Y7, Y0, Y0
+
+c_noleak:
+	VADDPS Y1, Y0, Y0
+	VCMPPS $0x1D, Y2, Y0, Y3
+	TESTQ  $1, R9
+	JNE    c_hard
+	VANDPS Y3, Y2, Y4
+	VSUBPS Y4, Y0, Y0
+	JMP    c_bits
+
+c_hard:
+	VANDNPS Y0, Y3, Y0
+
+c_bits:
+	VMOVMSKPS Y3, AX
+	MOVB      AL, (BX)
+	ADDQ      R12, BX
+	DECQ      R13
+	JMP       c_step
+
+c_blockend:
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, DX
+	ADDQ    $32, R8
+	INCQ    R10
+	SUBQ    $8, CX
+	JMP     c_block
+
+c_done:
 	VZEROUPPER
 	RET

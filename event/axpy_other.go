@@ -14,6 +14,10 @@ func stepAsm(v, acc, drift, theta *float32, bits *uint8, n int, alpha float32, f
 	panic("unreachable")
 }
 
+func constStepsAsm(v, drift, theta *float32, bits *uint8, n int, steps int, bitStride int, alpha float32, flags int) {
+	panic("unreachable")
+}
+
 func convGroupAsm(acc *float32, yStride int, n int, rows int, w *float32, wStride int, offs *int32, amps *float32, m int) {
 	panic("unreachable")
 }

@@ -60,9 +60,12 @@ type proj struct {
 	ampBase []int32
 	// amp1[q] is the amplitude of source neuron q's spike without a pool.
 	amp1 []float32
-	// convRun[p] is the precomputed fan-out of pooled position p into a
-	// stride-1 convolution (nil for other targets).
+	// For a stride-1 convolution target (nil otherwise): convRun[p] is
+	// where pooled position p's weights start and which site (spatial
+	// position) it is at; siteRun[site] is the fan-out shared by the
+	// channels of a site.
 	convRun []convRun
+	siteRun []siteRun
 	// Target.
 	conv bool
 	// Conv2d target: weights W'[ci][ky][j][co] = W[co][ci][ky][KW-1-j],
@@ -80,12 +83,19 @@ type proj struct {
 	targetSize int
 }
 
-// convRun is the fan-out of one input position of a stride-1 convolution
-// with channel-last targets: rows row-adds of n floats, weights from
-// wconv[w] with stride KW·OutC, targets from acc[y0] with stride −OW·OutC.
+// convRun and siteRun are the fan-out of one input position of a stride-1
+// convolution with channel-last targets: rows row-adds of n floats,
+// weights from wconv[w] with stride KW·OutC, targets from acc[y0] with
+// stride −OW·OutC. The targets depend only on the site (the spatial
+// position py·W+px, shared by its channels); the weights on the channel
+// too.
 type convRun struct {
-	w, y0, n, rows int32
-	py, px         int32
+	w, site int32
+}
+
+type siteRun struct {
+	y0, n, rows int32
+	py, px      int32
 }
 
 // layerPlan is a layer of neurons the engine updates: a spiking layer (or
@@ -413,8 +423,12 @@ func buildProj(target network.Layer, pool *network.AvgPool2d, src grid, srcTheta
 		pr.targetSize = outShape.Size()
 		if pr.strH == 1 && pr.strW == 1 {
 			pr.convRun = make([]convRun, pg.size())
+			pr.siteRun = make([]siteRun, pg.h*pg.w)
 			for p := range pr.convRun {
-				pr.convRun[p] = pr.runOf(p)
+				pr.convRun[p], pr.siteRun[p/pg.c] = pr.runOf(p)
+				if err := pr.checkRun(pr.convRun[p], pr.siteRun[p/pg.c]); err != nil {
+					return nil, fmt.Errorf("pooled position %d: %w", p, err)
+				}
 			}
 		}
 	case *network.Linear:
@@ -448,8 +462,24 @@ func buildProj(target network.Layer, pool *network.AvgPool2d, src grid, srcTheta
 	return pr, nil
 }
 
-// runOf computes the convRun of pooled position p (stride-1 convolution).
-func (pr *proj) runOf(p int) convRun {
+// checkRun verifies that a run's weights and targets lie inside wconv and
+// the target layer, so that deliver may hand runs to the assembly kernel
+// without checking them again for every event.
+func (pr *proj) checkRun(c convRun, r siteRun) error {
+	if r.rows == 0 {
+		return nil
+	}
+	wStride, yStride := pr.kw*pr.outC, pr.ow*pr.outC
+	wLast := int(c.w) + int(r.rows-1)*wStride + int(r.n)
+	yLast := int(r.y0) - int(r.rows-1)*yStride
+	if c.w < 0 || r.n <= 0 || wLast > len(pr.wconv) || yLast < 0 || int(r.y0)+int(r.n) > pr.targetSize {
+		return fmt.Errorf("internal error: fan-out run %+v %+v outside the weights (%d) or targets (%d)", c, r, len(pr.wconv), pr.targetSize)
+	}
+	return nil
+}
+
+// runOf computes the runs of pooled position p (stride-1 convolution).
+func (pr *proj) runOf(p int) (convRun, siteRun) {
 	pg := pr.pooled
 	kh, kw, outC, ow, oh := pr.kh, pr.kw, pr.outC, pr.ow, pr.oh
 	ci := p % pg.c
@@ -470,14 +500,15 @@ func (pr *proj) runOf(p int) convRun {
 	if d := py + pr.padH; d < kyHi {
 		kyHi = d
 	}
-	r := convRun{py: int32(py), px: int32(px)}
+	c := convRun{site: int32(yx)}
+	r := siteRun{py: int32(py), px: int32(px)}
 	if kyLo > kyHi || jlo >= jhi {
-		return r
+		return c, r
 	}
 	oy0 := py + pr.padH - kyLo
-	r.w = int32(((ci*kh+kyLo)*kw + jlo) * outC)
+	c.w = int32(((ci*kh+kyLo)*kw + jlo) * outC)
 	r.y0 = int32((oy0*ow + oxFirst + jlo) * outC)
 	r.n = int32((jhi - jlo) * outC)
 	r.rows = int32(kyHi - kyLo + 1)
-	return r
+	return c, r
 }

@@ -139,7 +139,12 @@ type layerState struct {
 // recurrence (vectorised) into per-step bitmap buckets; each step pops
 // its bucket. Neurons that cannot cross cost nothing after the gathering.
 type constLayer struct {
-	cand     []int32
+	cand []int32
+	// For the fused path (spikesToWindows): fused[i] is the pooling
+	// window of candidate i (or −1) and its spikes so far, indexed by the
+	// bit so that no load waits on another, and side by side so that one
+	// cache line serves both.
+	fused    []winCount
 	v, d, th []float32
 	words    int
 	bits     []uint64
@@ -151,17 +156,39 @@ type constLayer struct {
 	hard     bool
 }
 
-func (c *constLayer) init(st *layerState, L *layerPlan, T int32) {
-	c.cand, c.v, c.d, c.th = c.cand[:0], c.v[:0], c.d[:0], c.th[:0]
-	for q := range st.v {
-		v, d, th := st.v[q], st.drift[q], L.theta[q]
-		if v < th && !(d > 0) {
-			continue
+// init gathers the candidates of a new image; one, when not nil, maps
+// each neuron to the window of the next projection it feeds.
+func (c *constLayer) init(st *layerState, L *layerPlan, T int32, one []int32) {
+	// Gathered without a branch per neuron (whether a neuron can cross
+	// is a coin toss the branch predictor loses): every neuron is written
+	// at slot n, and n advances only for candidates.
+	nq := len(st.v)
+	if cap(c.cand) < nq+8 {
+		c.cand = make([]int32, nq+8)
+		c.v = make([]float32, nq+8)
+		c.d = make([]float32, nq+8)
+		c.th = make([]float32, nq+8)
+	}
+	cand, cv, cd, cth := c.cand[:nq+1], c.v[:nq+1], c.d[:nq+1], c.th[:nq+1]
+	vs, ds, ths := st.v[:nq], st.drift[:nq], L.theta[:nq]
+	n := 0
+	for q := range nq {
+		v, d, th := vs[q], ds[q], ths[q]
+		cand[n], cv[n], cd[n], cth[n] = int32(q), v, d, th
+		if v >= th || d > 0 {
+			n++
 		}
-		c.cand = append(c.cand, int32(q))
-		c.v = append(c.v, v)
-		c.d = append(c.d, d)
-		c.th = append(c.th, th)
+	}
+	c.cand, c.v, c.d, c.th = cand[:n], cv[:n], cd[:n], cth[:n]
+	c.fused = c.fused[:0]
+	if one != nil {
+		if cap(c.fused) < n {
+			c.fused = make([]winCount, n, nq)
+		}
+		c.fused = c.fused[:n]
+		for i, q := range c.cand {
+			c.fused[i] = winCount{win: one[q]}
+		}
 	}
 	for len(c.v)%8 != 0 {
 		c.v = append(c.v, 0)
@@ -178,24 +205,92 @@ func (c *constLayer) init(st *layerState, L *layerPlan, T int32) {
 	c.alpha, c.hard = L.alpha, L.hard
 }
 
-// spikesAt appends the spikes of step t (steps are asked in order).
-func (c *constLayer) spikesAt(t int32, dst []int32, L *layerPlan, updates *int64) []int32 {
+// stepBits returns the spike bitmap of step t over the candidates
+// (steps are asked in order), computing the next h steps when needed.
+func (c *constLayer) stepBits(t int32, updates *int64) []uint64 {
 	if t >= c.from+c.filled {
 		c.from, c.filled = t, 0
 		clear(c.bits)
-		for s := 0; s < c.h && t+int32(s) <= c.T; s++ {
-			stepNeurons(c.v, nil, c.d, c.th, c.bits[s*c.words:(s+1)*c.words], c.alpha, c.hard)
-			c.filled++
-		}
+		c.filled = int32(min(c.h, int(c.T-t+1)))
+		constSteps(c.v, c.d, c.th, c.bits, c.words, int(c.filled), c.alpha, c.hard)
 		*updates += int64(c.filled) * int64(len(c.v))
 	}
 	s := int(t - c.from)
-	return drainBits(c.bits[s*c.words:(s+1)*c.words], c.cand, dst)
+	return c.bits[s*c.words : (s+1)*c.words]
+}
+
+// spikesAt appends the spikes of step t (steps are asked in order).
+func (c *constLayer) spikesAt(t int32, dst []int32, updates *int64) []int32 {
+	return drainBits(c.stepBits(t, updates), c.cand, dst)
+}
+
+// spikesToWindows is spikesAt fused with what is done next with the
+// spikes when the layer feeds a pooling window per neuron (poolOne, given
+// to init): each spike is counted for its neuron (count; first and firstN
+// as in spikeStats) and for its window (cnt, win), and no list is built.
+// It returns the number of spikes. One pass over the bits instead of
+// three over a list: this layer fires most of the spikes of a converted
+// CNN. Window bits are gathered in a register while consecutive spikes
+// fall into the same word of win (the channels of one site do), so that
+// the spikes do not queue on one memory word.
+func (c *constLayer) spikesToWindows(t int32, updates *int64, cnt []uint16, win []uint64) (n, first, firstN int64) {
+	words := c.stepBits(t, updates)
+	fused := c.fused
+	cur, curBits := -1, uint64(0)
+	for wi, wd := range words {
+		if wd == 0 {
+			continue
+		}
+		words[wi] = 0
+		base := wi << 6
+		for wd != 0 {
+			i := base + bits.TrailingZeros64(wd)
+			wd &= wd - 1
+			n++
+			f := &fused[i]
+			// 1 for a neuron's first spike, without a branch (it is
+			// unpredictable in the first steps).
+			isFirst := int64(uint32(f.count-1) >> 31)
+			first += int64(t) * isFirst
+			firstN += isFirst
+			f.count++
+			if w := f.win; w >= 0 {
+				cnt[w]++
+				if ww := int(w >> 6); ww != cur {
+					if cur >= 0 {
+						win[cur] |= curBits
+					}
+					cur, curBits = ww, 0
+				}
+				curBits |= 1 << (uint(w) & 63)
+			}
+		}
+	}
+	if cur >= 0 {
+		win[cur] |= curBits
+	}
+	return n, first, firstN
+}
+
+// flushCounts adds the fused path's per-candidate spike counts to the
+// layer's per-neuron counts (at the end of an image).
+func (c *constLayer) flushCounts(counts []int32) {
+	for i, f := range c.fused {
+		counts[c.cand[i]] += f.count
+	}
+}
+
+// winCount is a candidate's pooling window and spike count (fused path).
+type winCount struct {
+	win, count int32
 }
 
 type projState struct {
 	cnt     []uint16
 	winBits []uint64 // pooling windows hit this step
+	// counted is set when the source has already counted this step's
+	// spikes into cnt and winBits (constLayer.spikesToWindows).
+	counted bool
 	evs     []ev
 	delayed *queue.Ring[ev]
 	// offs and amps gather the events of one position for convGroup.
@@ -223,6 +318,10 @@ type Simulator struct {
 	// policy chooses between lazy updates and dense sweeps (tests force
 	// one or the other).
 	policy int
+	// fusePool[k] is set when layer k is a constant-current layer whose
+	// spikes feed the next projection one pooling window each, without
+	// delay: its spikes then go straight from bits to window counts.
+	fusePool []bool
 	// spikeHook, if set (tests), sees every layer's spikes (internal order).
 	spikeHook func(k int, t int32, spikes []int32)
 }
@@ -298,6 +397,11 @@ func newSimulator(p *plan) *Simulator {
 		if pr.delay > 0 {
 			ps.delayed = queue.NewRing[ev](pr.delay + 1)
 		}
+	}
+	s.fusePool = make([]bool, len(p.layers))
+	for k, L := range p.layers[:len(p.layers)-1] {
+		next := p.layers[k+1].in
+		s.fusePool[k] = L.direct && L.in.delay == 0 && next.pool && next.poolOne != nil && next.delay == 0
 	}
 	s.A = make([]float32, p.readout().n)
 	if p.layers[0].direct {
@@ -411,7 +515,11 @@ func (s *Simulator) RunImage(x []float32, image int, res *ImageResult) error {
 		st.cl = nil
 		if L.direct && L.in.delay == 0 && s.policy != policySparse {
 			st.cl = &st.clBuf
-			st.cl.init(st, L, T)
+			var one []int32
+			if s.fusePool[k] {
+				one = p.layers[k+1].in.poolOne
+			}
+			st.cl.init(st, L, T, one)
 			continue
 		}
 		s.initialSchedule(k)
@@ -446,7 +554,17 @@ func (s *Simulator) RunImage(x []float32, image int, res *ImageResult) error {
 				break
 			}
 			if st.cl != nil {
-				st.spikes = st.cl.spikesAt(t, st.spikes[:0], L, &res.Work.Updates[k])
+				if next := &s.projs[k+1]; s.fusePool[k] && !res.RecordRaster && s.spikeHook == nil {
+					n, first, firstN := st.cl.spikesToWindows(t, &res.Work.Updates[k], next.cnt, next.winBits)
+					next.counted = true
+					res.Spikes[k] += n
+					res.SpikesByStep[k][t-1] = int32(n)
+					res.FirstSpikeSum[k] += first
+					res.FirstSpikers[k] += firstN
+					src = nil
+					continue
+				}
+				st.spikes = st.cl.spikesAt(t, st.spikes[:0], &res.Work.Updates[k])
 				s.spikeStats(k, t, res)
 				src = st.spikes
 				if s.spikeHook != nil {
@@ -475,8 +593,22 @@ func (s *Simulator) RunImage(x []float32, image int, res *ImageResult) error {
 			}
 		}
 	}
+	for k := range s.layers {
+		if cl := s.layers[k].cl; cl != nil {
+			cl.flushCounts(s.layers[k].counts)
+		}
+	}
 	res.Prediction = res.PredictionByStep[T-1]
 	copy(res.Output, s.A)
+	// SOPs: each spike of neuron q stands for fan[q] synaptic operations;
+	// summed once per image rather than looked up per spike.
+	for k, L := range p.layers[:len(p.layers)-1] {
+		var sops int64
+		for q, c := range s.layers[k].counts {
+			sops += int64(c) * int64(L.fan[q])
+		}
+		res.SOPs[k] = sops
+	}
 	if res.Counts != nil {
 		for k := range res.Counts {
 			L := p.layers[k]
@@ -547,8 +679,9 @@ func scatter(pr *proj, pos int, amp float32, acc []float32) {
 	}
 	kh, kw, outC, ow := pr.kh, pr.kw, pr.outC, pr.ow
 	if pr.convRun != nil {
-		r := &pr.convRun[pos]
-		axpyRows(amp, pr.wconv[r.w:], kw*outC, acc, int(r.y0), -ow*outC, int(r.n), int(r.rows))
+		c := pr.convRun[pos]
+		r := &pr.siteRun[c.site]
+		axpyRows(amp, pr.wconv[c.w:], kw*outC, acc, int(r.y0), -ow*outC, int(r.n), int(r.rows))
 		return
 	}
 	pg := pr.pooled
@@ -614,6 +747,12 @@ func (s *Simulator) inputSpikes(x []float32, image int, t int32) []int32 {
 // events: spikes of one pooling window in the same step merge into one
 // event whose amplitude is the pooled value the dense pass computes.
 func buildEvents(pr *proj, spikes []int32, ps *projState, out []ev) []ev {
+	if ps.counted {
+		// The source counted its spikes into the windows itself
+		// (constLayer.spikesToWindows).
+		ps.counted = false
+		return windowEvents(pr, ps, out)
+	}
 	if len(spikes) == 0 {
 		return out
 	}
@@ -641,8 +780,15 @@ func buildEvents(pr *proj, spikes []int32, ps *projState, out []ev) []ev {
 			}
 		}
 	}
-	// Windows in increasing internal order, so that the events of one
-	// position (all its channels) are adjacent for the grouped fan-out.
+	return windowEvents(pr, ps, out)
+}
+
+// windowEvents turns the counted pooling windows of a step into events,
+// clearing the counts. Windows come in increasing internal order, so that
+// the events of one position (all its channels) are adjacent for the
+// grouped fan-out.
+func windowEvents(pr *proj, ps *projState, out []ev) []ev {
+	cnt, words := ps.cnt, ps.winBits
 	base, tab := pr.ampBase, pr.ampTab
 	for wi, wd := range words {
 		if wd == 0 {
@@ -706,26 +852,33 @@ func (s *Simulator) deliver(k int, evs []ev, w *Work) {
 	rowMarks := st.evRows != nil
 	var adds int
 	if fast {
-		// Events of one position (its channels) share their target rows:
-		// one grouped call each.
+		// Events of one site (its channels) share their target rows: one
+		// grouped call each. Runs were checked against wconv and acc when
+		// the plan was compiled, so the kernel is called without checks.
 		ps := &s.projs[k]
-		c := int32(pg.c)
+		runs := pr.convRun
+		// A site has at most one event per channel: offs and amps (of
+		// capacity inC) never grow.
+		offs, amps := ps.offs[:pr.inC], ps.amps[:pr.inC]
 		for i := 0; i < len(evs); {
-			sp := evs[i].pos / c
+			site := runs[evs[i].pos].site
+			m := 0
 			j := i
-			offs, amps := ps.offs[:0], ps.amps[:0]
-			for ; j < len(evs) && evs[j].pos/c == sp; j++ {
-				offs = append(offs, pr.convRun[evs[j].pos].w)
-				amps = append(amps, evs[j].amp)
+			for ; j < len(evs) && m < len(offs); j++ {
+				c := runs[evs[j].pos]
+				if c.site != site {
+					break
+				}
+				offs[m], amps[m] = c.w, evs[j].amp
+				m++
 			}
-			ps.offs, ps.amps = offs, amps
-			r := &pr.convRun[evs[i].pos]
 			i = j
+			r := &pr.siteRun[site]
 			if r.rows == 0 {
 				continue
 			}
-			convGroup(acc, int(r.y0), -ow*outC, int(r.n), int(r.rows), pr.wconv, kw*outC, offs, amps)
-			adds += int(r.n*r.rows) * len(offs)
+			convGroupRun(acc, r, -ow*outC, pr.wconv, kw*outC, offs[:m], amps[:m])
+			adds += int(r.n*r.rows) * m
 			if mark {
 				if rowMarks {
 					st.evRows[r.py] |= 1 << uint(r.px)
@@ -1162,14 +1315,13 @@ func (s *Simulator) updateSparse(k int, t int32, res *ImageResult) {
 
 // spikeStats records the spikes of layer k at step t.
 func (s *Simulator) spikeStats(k int, t int32, res *ImageResult) {
-	L := s.p.layers[k]
 	st := &s.layers[k]
 	spikes := st.spikes
 	if len(spikes) == 0 {
 		return
 	}
-	counts, fan := st.counts, L.fan
-	var sops, first, firstN int64
+	counts := st.counts
+	var first, firstN int64
 	for _, q := range spikes {
 		c := counts[q]
 		if c == 0 {
@@ -1177,11 +1329,9 @@ func (s *Simulator) spikeStats(k int, t int32, res *ImageResult) {
 			firstN++
 		}
 		counts[q] = c + 1
-		sops += int64(fan[q])
 	}
 	res.Spikes[k] += int64(len(spikes))
 	res.SpikesByStep[k][t-1] = int32(len(spikes))
-	res.SOPs[k] += sops
 	res.FirstSpikeSum[k] += first
 	res.FirstSpikers[k] += firstN
 }

@@ -72,3 +72,35 @@ func stepNeurons(v, acc, drift, theta []float32, bits []uint64, alpha float32, h
 		v[q] = vq
 	}
 }
+
+// constSteps performs steps time steps of len(v) neurons driven by their
+// constant current alone (stepNeurons with acc nil, repeated): the spikes
+// of step s go to bits[s*words:(s+1)*words] (zero on entry), words ≥
+// ⌈len(v)/64⌉. With AVX2 it runs neuron-major, 8 neurons kept in a
+// register for all steps, so v, drift and theta are read once instead of
+// once per step; the operations per neuron and step are those of
+// stepNeurons, so the bits are the same.
+func constSteps(v, drift, theta []float32, bits []uint64, words, steps int, alpha float32, hard bool) {
+	n := len(v)
+	if n == 0 || steps <= 0 {
+		return
+	}
+	drift, theta = drift[:n], theta[:n]
+	if words < (n+63)/64 || len(bits) < steps*words {
+		panic("event: constSteps bits too short")
+	}
+	if haveStep && n%8 == 0 {
+		flags := 0
+		if hard {
+			flags |= stepHard
+		}
+		if alpha != 1 {
+			flags |= stepLeak
+		}
+		constStepsAsm(&v[0], &drift[0], &theta[0], (*uint8)(unsafe.Pointer(&bits[0])), n, steps, words*8, alpha, flags)
+		return
+	}
+	for s := 0; s < steps; s++ {
+		stepNeurons(v, nil, drift, theta, bits[s*words:(s+1)*words], alpha, hard)
+	}
+}

@@ -85,7 +85,7 @@ func (a *analysis) run(g *Globals) error {
 // same images.
 func (a *analysis) compare(g *Globals, annPred []int) error {
 	other := network.Engine(dense.Engine{})
-	if a.Engine.Name() == "dense" {
+	if isDense(a.Engine.Name()) {
 		other = engineFor("event")
 	}
 	set, mine := a.Set, a.Result
@@ -101,7 +101,7 @@ func (a *analysis) compare(g *Globals, annPred []int) error {
 		return err
 	}
 	dres, eres := ores, mine
-	if a.Engine.Name() == "dense" {
+	if isDense(a.Engine.Name()) {
 		dres, eres = mine, ores
 	}
 	a.Cmp = compareResults(set, annPred, 0, dres, eres)
@@ -153,7 +153,7 @@ func (a *analysis) figures() ([]report.Figure, error) {
 	data.Series = []plot.Series{{Name: a.Result.Engine + " SNN", Values: a.Result.AccuracyByStep()}}
 	if a.Cmp != nil {
 		other, vals := "dense SNN", a.Cmp.AccuracyDense
-		if a.Result.Engine == "dense" {
+		if isDense(a.Result.Engine) {
 			other, vals = "event SNN", a.Cmp.AccuracyEvent
 		}
 		data.Series = append(data.Series, plot.Series{Name: other, Values: vals})

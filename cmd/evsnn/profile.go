@@ -28,7 +28,7 @@ func (f energyFlags) energy() (profile.Energy, error) {
 // ProfileCmd profiles an SNN run per layer (SPEC §6).
 type ProfileCmd struct {
 	Model  string `arg:"" optional:"" help:"SNN or ANN model file; default: the built-in model." type:"path"`
-	Engine string `help:"Simulation engine: event or dense." default:"event" enum:"event,dense"`
+	Engine string `help:"Simulation engine: event, dense (every product in full) or dense-skip (skipping silent inputs)." default:"event" enum:"event,dense,dense-skip"`
 	simFlags
 	ErrorImages int    `help:"Images the conversion error against the ANN is measured on (the first N; 0: none)." default:"1000"`
 	JSON        bool   `help:"Print the profile as JSON instead of tables."`
@@ -139,7 +139,7 @@ func slug(title string) string {
 // ReportCmd writes the HTML report of a profiled run.
 type ReportCmd struct {
 	Model  string `arg:"" optional:"" help:"SNN or ANN model file; default: the built-in model." type:"path"`
-	Engine string `help:"Simulation engine: event or dense." default:"event" enum:"event,dense"`
+	Engine string `help:"Simulation engine: event, dense (every product in full) or dense-skip (skipping silent inputs)." default:"event" enum:"event,dense,dense-skip"`
 	simFlags
 	ErrorImages int    `help:"Images the conversion error against the ANN is measured on (the first N; 0: none)." default:"1000"`
 	Compare     bool   `help:"Also run the other engine on the same images and compare." default:"true" negatable:""`

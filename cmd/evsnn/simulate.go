@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -36,7 +37,7 @@ func engineByName(name string) (network.Engine, error) {
 	if e := engineFor(name); e != nil {
 		return e, nil
 	}
-	return nil, badInputf("--engine %q: want event or dense", name)
+	return nil, badInputf("--engine %q: want event, dense or dense-skip", name)
 }
 
 // engineFor returns the engine called name, or nil.
@@ -46,6 +47,8 @@ func engineFor(name string) network.Engine {
 		return event.Engine{}
 	case "dense":
 		return dense.Engine{}
+	case "dense-skip":
+		return dense.Engine{SkipSilent: true}
 	}
 	return nil
 }
@@ -53,7 +56,7 @@ func engineFor(name string) network.Engine {
 // SimulateCmd runs an SNN on MNIST test images.
 type SimulateCmd struct {
 	Model  string `arg:"" optional:"" help:"SNN or ANN model file (.evsnn or .onnx; an ANN is converted with the defaults); default: the built-in model." type:"path"`
-	Engine string `help:"Simulation engine: event or dense." default:"event" enum:"event,dense"`
+	Engine string `help:"Simulation engine: event; dense (clock-driven: every product in full); dense-skip (dense, skipping silent inputs: same numbers, cost follows the spikes)." default:"event" enum:"event,dense,dense-skip"`
 	simFlags
 	JSON bool `help:"Print one JSON object instead of a table."`
 }
@@ -202,3 +205,7 @@ func reportSteps(T int) []int {
 	}
 	return append(steps, T)
 }
+
+// isDense tells whether an engine name is one of the dense engine's
+// ("dense", "dense-skip").
+func isDense(name string) bool { return strings.HasPrefix(name, "dense") }

@@ -26,16 +26,26 @@
 //
 // # Kernels
 //
-// A Linear layer is one gonum blas32.Gemm over the batch, I = b + S·Wᵀ,
-// with the spikes S on the left: gonum's Sgemm skips zero entries of the
-// left operand, so its cost follows the number of spikes. A Conv2d is the
-// same product with the (transposed) im2col patch matrix on the left,
-// computed without forming that matrix: each nonzero input adds its value
-// times the weight rows it meets (an axpy, y += a·x; for stride 1, one
-// axpy of KW·OutC values per kernel row). On amd64 with AVX the axpy is a
-// small assembly kernel (VMULPS then VADDPS: each product rounded before
-// the add, no FMA), elsewhere or with the purego build tag gonum's Saxpy;
-// both give the same bits. Average pooling after a spiking layer adds up
+// A Linear layer is the product I = b + S·Wᵀ over the batch, with the
+// spikes S on the left: each entry of S adds its value times a row of Wᵀ
+// (an axpy, y += a·x). A Conv2d is the same product with the (transposed)
+// im2col patch matrix on the left, computed without forming that matrix:
+// each input adds its value times the weight rows it meets (for stride 1,
+// one axpy of KW·OutC values per kernel row).
+//
+// By default every entry is used, zero or not: the cost of a step is the
+// layer's MACs whatever the activity, as in a clock-driven simulator
+// (PyTorch on dense tensors), and this is the baseline the event-driven
+// engine is timed against. Engine.SkipSilent skips the zero entries
+// (silent neurons, empty pooling windows; for Linear layers through
+// gonum's blas32.Gemm, which skips zeros of its left operand): adding a
+// zero product changes no sum, so the results are the same bits, and the
+// cost follows the spikes. Tests and reference checks use it for speed.
+//
+// On amd64 with AVX the axpy is a small assembly kernel (VMULPS then
+// VADDPS: each product rounded before the add, no FMA), elsewhere or with
+// the purego build tag gonum's Saxpy; both give the same bits. Average
+// pooling after a spiking layer adds up
 // only the spikes. In every case each output element is the bias
 // plus its products in increasing k order, each product rounded before it
 // is added, as im2col + Gemm computes it; skipping zeros changes nothing.

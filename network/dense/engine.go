@@ -23,10 +23,25 @@ type Engine struct {
 	// BatchSize is the number of images simulated together by one worker
 	// (0: DefaultBatchSize). Results do not depend on it.
 	BatchSize int
+	// SkipSilent skips the zero entries of the spike tensor (silent
+	// neurons, empty pooling windows) in the products. A zero adds nothing
+	// to a sum, so the results are the same bits; the cost then follows
+	// the spikes instead of the layer sizes. The default computes every
+	// product in full, at the same cost whatever the activity, as a
+	// clock-driven simulator (PyTorch on dense tensors) does: that is the
+	// baseline the event-driven engine is timed against. Reference runs
+	// where only the numbers matter (tests, calibration checks) set it.
+	SkipSilent bool
 }
 
-// Name implements network.Engine.
-func (Engine) Name() string { return "dense" }
+// Name implements network.Engine: "dense", or "dense-skip" with
+// SkipSilent.
+func (e Engine) Name() string {
+	if e.SkipSilent {
+		return "dense-skip"
+	}
+	return "dense"
+}
 
 var _ network.Engine = Engine{}
 
@@ -63,6 +78,7 @@ func (e Engine) Run(net *network.Network, images []float32, labels []int, opts n
 	}
 
 	res := p.newResult(count, labels != nil, opts)
+	res.Engine = e.Name()
 
 	workers := opts.Workers
 	if workers == 0 {
@@ -92,7 +108,7 @@ func (e Engine) Run(net *network.Network, images []float32, labels []int, opts n
 		wg.Add(1)
 		go func(tl *tally) {
 			defer wg.Done()
-			st := p.newState(batch, opts)
+			st := p.newState(batch, opts, e.SkipSilent)
 			for {
 				c := int(next.Add(1) - 1)
 				if c >= chunks {

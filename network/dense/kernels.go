@@ -40,6 +40,23 @@ func gemmSparseLeft(m, n, k int, a []float32, lda int, b []float32, ldb int, c [
 	}
 }
 
+// gemmFull is gemmSparseLeft without skipping: every entry of A, zero or
+// not, adds its row of B (the axpy that gonum's Sgemm calls, bit for bit),
+// so each element is summed in the same order and its value is the same;
+// the cost is m·n·k whatever A holds. Columns are cut as in gemmSparseLeft
+// so that a row of C and the rows of B it meets stay in cache.
+func gemmFull(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	for j0 := 0; j0 < n; j0 += gemmCols {
+		nj := min(gemmCols, n-j0)
+		for i := 0; i < m; i++ {
+			ci := c[i*ldc+j0 : i*ldc+j0+nj]
+			for l, v := range a[i*lda : i*lda+k] {
+				axpy(v, b[l*ldb+j0:l*ldb+j0+nj], ci)
+			}
+		}
+	}
+}
+
 // convOp computes a Conv2d as a sparse-times-dense matrix product: the
 // transposed patch matrix (one row per output position, one column per
 // k = (c_in, ky, kx)) times the transposed weights [K × OutC]. The patch
@@ -160,8 +177,9 @@ type convScratch struct {
 	ct []float32 // result of one image, channel-last (padded for stride 1)
 }
 
-// forward computes dst = conv(src) + b for batch images (CHW in, CHW out).
-func (c *convOp) forward(dst, src []float32, batch int, s *convScratch) {
+// forward computes dst = conv(src) + b for batch images (CHW in, CHW out);
+// with skip, zero inputs are skipped (same result, cost follows nonzeros).
+func (c *convOp) forward(dst, src []float32, batch int, s *convScratch, skip bool) {
 	l := c.l
 	n := c.pos
 	if c.stride1 {
@@ -181,7 +199,7 @@ func (c *convOp) forward(dst, src []float32, batch int, s *convScratch) {
 			rowStep := c.pw * c.outC
 			kyStep := l.KW * c.outC
 			for j, v := range x {
-				if v == 0 {
+				if v == 0 && skip {
 					continue
 				}
 				ci, iy, ix := j/hw, j%hw/c.w, j%c.w
@@ -192,7 +210,7 @@ func (c *convOp) forward(dst, src []float32, batch int, s *convScratch) {
 			}
 		} else {
 			for j, v := range x {
-				if v == 0 {
+				if v == 0 && skip {
 					continue
 				}
 				for _, t := range c.tgt[c.start[j]:c.start[j+1]] {
@@ -232,13 +250,18 @@ func newLinOp(l *network.Linear) *linOp {
 	return &linOp{l: l, wt: wt}
 }
 
-// forward computes dst = W src + b for batch vectors.
-func (o *linOp) forward(dst, src []float32, batch int) {
+// forward computes dst = W src + b for batch vectors; with skip, zero
+// inputs are skipped (same result, cost follows nonzeros).
+func (o *linOp) forward(dst, src []float32, batch int, skip bool) {
 	l := o.l
 	for b := 0; b < batch; b++ {
 		copy(dst[b*l.Out:(b+1)*l.Out], l.Bias)
 	}
-	gemmSparseLeft(batch, l.Out, l.In, src, l.In, o.wt, l.Out, dst, l.Out)
+	if skip {
+		gemmSparseLeft(batch, l.Out, l.In, src, l.In, o.wt, l.Out, dst, l.Out)
+		return
+	}
+	gemmFull(batch, l.Out, l.In, src, l.In, o.wt, l.Out, dst, l.Out)
 }
 
 // poolOp is an AvgPool2d. Fed by a spiking layer, it adds up only the

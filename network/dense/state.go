@@ -26,10 +26,12 @@ type state struct {
 	zeros   []float32 // a zero input for steps before a delayed input arrives
 	frame   []float32 // Poisson input spikes of the current step
 	touched []int32   // scratch of the pooling
+	// skip makes the products skip zero inputs (Engine.SkipSilent).
+	skip bool
 }
 
-func (p *plan) newState(capacity int, opts network.SimOptions) *state {
-	s := &state{p: p, opts: opts, cap: capacity}
+func (p *plan) newState(capacity int, opts network.SimOptions, skip bool) *state {
+	s := &state{p: p, opts: opts, cap: capacity, skip: skip}
 	s.out = make([][]float32, len(p.ops))
 	s.conv = make([]convScratch, len(p.ops))
 	s.ring = make([][][]float32, len(p.ops))
@@ -185,10 +187,10 @@ func (s *state) ops(lo, hi, t, b0, nb int, in []float32, imgSpikes [][]int64, tl
 		switch o.kind {
 		case network.KindConv2d:
 			src = s.delayed(i, src, t, b0)
-			o.conv.forward(dst, src, nb, &s.conv[i])
+			o.conv.forward(dst, src, nb, &s.conv[i], s.skip)
 		case network.KindLinear:
 			src = s.delayed(i, src, t, b0)
-			o.lin.forward(dst, src, nb)
+			o.lin.forward(dst, src, nb, s.skip)
 		case network.KindAvgPool2d:
 			if o.pool.fromSpikes {
 				sp := p.ops[i-1].spk
