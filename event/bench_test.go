@@ -65,10 +65,11 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkSynthetic times both engines on the synthetic network (1024
+// BenchmarkSynthetic times the engines on the synthetic network (1024
 // inputs, three layers of 4096 IF neurons, T = 32) across activities, per
 // input and without setup: the event engine through a Simulator, the dense
-// engine (no per-image API) as a run on 1+n inputs minus a run on 1.
+// engine (no per-image API; in full, and skipping silent inputs) as a run
+// on 1+n inputs minus a run on 1.
 // Compare cpu-ns/image between engines and against spikes/image.
 func BenchmarkSynthetic(b *testing.B) {
 	const n = 8
@@ -102,20 +103,22 @@ func BenchmarkSynthetic(b *testing.B) {
 			b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N), "cpu-ns/image")
 			b.ReportMetric(float64(spikes)/float64(b.N), "spikes/image")
 		})
-		b.Run(fmt.Sprintf("activity=%g/dense", a), func(b *testing.B) {
-			var cpu time.Duration
-			for b.Loop() {
-				c0 := cpuTime()
-				if _, err := (dense.Engine{}).Run(net, x[:size], nil, opts); err != nil {
-					b.Fatal(err)
+		for _, e := range []dense.Engine{{}, {SkipSilent: true}} {
+			b.Run(fmt.Sprintf("activity=%g/%s", a, e.Name()), func(b *testing.B) {
+				var cpu time.Duration
+				for b.Loop() {
+					c0 := cpuTime()
+					if _, err := e.Run(net, x[:size], nil, opts); err != nil {
+						b.Fatal(err)
+					}
+					c1 := cpuTime()
+					if _, err := e.Run(net, x, nil, opts); err != nil {
+						b.Fatal(err)
+					}
+					cpu += (cpuTime() - c1) - (c1 - c0)
 				}
-				c1 := cpuTime()
-				if _, err := (dense.Engine{}).Run(net, x, nil, opts); err != nil {
-					b.Fatal(err)
-				}
-				cpu += (cpuTime() - c1) - (c1 - c0)
-			}
-			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*n), "cpu-ns/image")
-		})
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*n), "cpu-ns/image")
+			})
+		}
 	}
 }

@@ -65,11 +65,15 @@
 //     (ox = px+pad−kx for all kx, all co) are one contiguous run of
 //     KW·OutC floats (clipped at borders) and the event is KH such runs.
 //     Events are emitted in increasing (pooled) position order, so the
-//     events of one position — its channels — are adjacent and share
-//     their target rows: one call of an AVX2 assembly kernel (convGroup)
-//     adds all of them, keeping each target chunk in registers across the
-//     channels (a multiply and an add per element and event, in event
-//     order, never fused: exactly Go's y = float32(a*x) + y repeated).
+//     events of one site (spatial position) — its channels — are adjacent
+//     and share their target rows (siteRun; each channel only moves the
+//     weights, convRun): one call of an AVX2 assembly kernel (convGroup)
+//     adds all of them, keeping each chunk of 64 targets in eight
+//     registers across the channels (a multiply and an add per element
+//     and event, in event order, never fused: exactly Go's
+//     y = float32(a*x) + y repeated). The runs are checked against the
+//     weights and the targets once, when the plan is compiled, not per
+//     call.
 //     Other strides fall back to per-event runs of OutC (axpyRows, AVX2 or
 //     AVX-512 assembly, or plain Go off amd64).
 //  3. Update. Touched neurons (those that received events, plus those
@@ -102,10 +106,16 @@
 //
 // The first layer with direct input gets no spikes at all: its crossings
 // depend only on v(0) and the image's current. At image start the neurons
-// that can ever cross (current > 0 or v(0) ≥ θ) are gathered, and their
-// crossings for the next 64 steps are computed by the vectorised
-// recurrence into per-step bitmap buckets (constLayer); the other neurons
-// of the layer are never looked at again.
+// that can ever cross (current > 0 or v(0) ≥ θ) are gathered (without a
+// branch per neuron), and their crossings for the next 64 steps are
+// computed into per-step bitmap buckets (constLayer) by an AVX2 kernel
+// that keeps 8 neurons' v in a register for all 64 steps (constSteps: the
+// per-step operations of stepNeurons, neuron-major); the other neurons of
+// the layer are never looked at again. This layer fires most of a
+// converted CNN's spikes, so when it feeds an average pool one window per
+// neuron (the usual 2×2, stride 2), its bitmap is drained straight into
+// the next projection's window counts, with the spike statistics, in one
+// pass (spikesToWindows): no spike list is built.
 //
 // # Active sets
 //
