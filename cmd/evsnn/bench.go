@@ -104,13 +104,15 @@ type benchSynJSON struct {
 	Neurons      int     `json:"neurons"`
 	SpikesPerImg float64 `json:"spikes_per_image"`
 	EventMs      float64 `json:"event_cpu_ms_per_image"`
-	DenseMs      float64 `json:"dense_cpu_ms_per_image"`
-	Speedup      float64 `json:"speedup"`
+	// The dense engine's times are null when they could not be measured
+	// (set-up noise larger than the work of the timed inputs).
+	DenseMs *float64 `json:"dense_cpu_ms_per_image"`
+	Speedup *float64 `json:"speedup"`
 	// The dense engine skipping silent inputs (dense-skip): the same
 	// numbers, at a cost that follows the spikes.
-	DenseSkipMs  float64 `json:"dense_skip_cpu_ms_per_image"`
-	SpeedupSkip  float64 `json:"speedup_over_dense_skip"`
-	EventNsSpike float64 `json:"event_ns_per_spike"`
+	DenseSkipMs  *float64 `json:"dense_skip_cpu_ms_per_image"`
+	SpeedupSkip  *float64 `json:"speedup_over_dense_skip"`
+	EventNsSpike float64  `json:"event_ns_per_spike"`
 }
 
 // cpuNow is the CPU time the process has used.
@@ -448,17 +450,30 @@ func (c *BenchCmd) benchSynthetic(g *Globals, a float64) (*benchSynJSON, error) 
 			}
 			best = math.Min(best, (cn-c1).Seconds()/float64(n))
 		}
-		return 1e3 * math.Max(best, 0), nil
+		if best <= 0 {
+			// The run on 1+n inputs took no longer than the run on 1: the
+			// set-up's noise hides the n inputs' work.
+			g.Log.Warn().Str("engine", dense.Name()).Float64("activity", a).Msg("time per input not measurable: set-up noise exceeds the work; raise --syn-images")
+			return math.NaN(), nil
+		}
+		return 1e3 * best, nil
 	}
-	if s.DenseMs, err = denseMs(engineFor("dense")); err != nil {
-		return nil, err
-	}
-	if s.DenseSkipMs, err = denseMs(engineFor("dense-skip")); err != nil {
-		return nil, err
-	}
-	if s.EventMs > 0 {
-		s.Speedup = s.DenseMs / s.EventMs
-		s.SpeedupSkip = s.DenseSkipMs / s.EventMs
+	for _, d := range []struct {
+		engine      string
+		ms, speedup **float64
+	}{{"dense", &s.DenseMs, &s.Speedup}, {"dense-skip", &s.DenseSkipMs, &s.SpeedupSkip}} {
+		ms, err := denseMs(engineFor(d.engine))
+		if err != nil {
+			return nil, err
+		}
+		if math.IsNaN(ms) {
+			continue
+		}
+		*d.ms = &ms
+		if s.EventMs > 0 {
+			r := ms / s.EventMs
+			*d.speedup = &r
+		}
 	}
 	if s.SpikesPerImg > 0 {
 		s.EventNsSpike = 1e6 * s.EventMs / s.SpikesPerImg
@@ -509,7 +524,8 @@ func printBench(w io.Writer, b *benchJSON) {
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "activity\tspikes/input\tevent ms\tdense ms\tspeed-up\tdense-skip ms\tspeed-up\tevent ns/spike\t")
 		for _, s := range b.Synthetic {
-			fmt.Fprintf(tw, "%g\t%.0f\t%.3f\t%.3f\t%.1f×\t%.3f\t%.1f×\t%.0f\t\n", s.Activity, s.SpikesPerImg, s.EventMs, s.DenseMs, s.Speedup, s.DenseSkipMs, s.SpeedupSkip, s.EventNsSpike)
+			fmt.Fprintf(tw, "%g\t%.0f\t%.3f\t%s\t%s\t%s\t%s\t%.0f\t\n", s.Activity, s.SpikesPerImg, s.EventMs,
+				orNA(s.DenseMs, "%.3f"), orNA(s.Speedup, "%.1f×"), orNA(s.DenseSkipMs, "%.3f"), orNA(s.SpeedupSkip, "%.1f×"), s.EventNsSpike)
 		}
 		tw.Flush()
 	}
@@ -533,4 +549,12 @@ func cpuModel() string {
 		}
 	}
 	return runtime.GOARCH
+}
+
+// orNA formats *v, or "n/a" when it was not measured.
+func orNA(v *float64, format string) string {
+	if v == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf(format, *v)
 }
