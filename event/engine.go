@@ -56,6 +56,7 @@ func RunWork(net *network.Network, images []float32, labels []int, opts network.
 		Engine:      "event",
 		T:           T,
 		Images:      count,
+		Encoding:    opts.Encoding,
 		Predictions: make([]int, count),
 		ImageSpikes: make([][]int64, count),
 		Layers:      make([]network.LayerStats, nl),
@@ -76,6 +77,7 @@ func RunWork(net *network.Network, images []float32, labels []int, opts network.
 		correct                        []int
 		spikes, sops, firstSum, firstN []int64
 		byStep                         [][]int64
+		inSpikes, inSOPs               int64
 		work                           Work
 		err                            error
 	}
@@ -137,6 +139,8 @@ func RunWork(net *network.Network, images []float32, labels []int, opts network.
 						copy(res.Counts[k][i*p.layers[k].n:], r.Counts[k])
 					}
 				}
+				a.inSpikes += r.InputSpikes
+				a.inSOPs += r.InputSOPs
 				a.work.Add(&r.Work)
 				d := done.Add(1)
 				if opts.Progress != nil {
@@ -162,6 +166,8 @@ func RunWork(net *network.Network, images []float32, labels []int, opts network.
 				res.CorrectByStep[t] += c
 			}
 		}
+		res.InputSpikes += a.inSpikes
+		res.InputSOPs += a.inSOPs
 		work.Add(&a.work)
 	}
 	for k := 0; k < nl; k++ {

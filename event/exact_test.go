@@ -192,7 +192,8 @@ func checkExactPolicy(t *testing.T, net *network.Network, images []float32, opts
 }
 
 func simResultsEqual(a, b *network.SimResult) bool {
-	if a.Engine != b.Engine || a.T != b.T || a.Images != b.Images || !slices.Equal(a.CorrectByStep, b.CorrectByStep) ||
+	if a.Engine != b.Engine || a.T != b.T || a.Images != b.Images || a.Encoding != b.Encoding ||
+		a.InputSpikes != b.InputSpikes || a.InputSOPs != b.InputSOPs || !slices.Equal(a.CorrectByStep, b.CorrectByStep) ||
 		!slices.Equal(a.Predictions, b.Predictions) || len(a.Layers) != len(b.Layers) {
 		return false
 	}

@@ -76,6 +76,9 @@ type ImageResult struct {
 	FirstSpikers  []int64
 	// SpikesByStep[k][t-1] is the number of spikes of spiking layer k at step t.
 	SpikesByStep [][]int32
+	// InputSpikes and InputSOPs count the Poisson input spikes and the
+	// SOPs they stand for (network.SimResult); zero with direct input.
+	InputSpikes, InputSOPs int64
 	// Counts[k] holds the per-neuron spike counts of spiking layer k in the
 	// network's (C,H,W) order; filled only when SimOptions.KeepCounts is set.
 	Counts [][]int32
@@ -449,6 +452,7 @@ func (s *Simulator) NewImageResult() *ImageResult {
 
 func (r *ImageResult) reset() {
 	r.Prediction = 0
+	r.InputSpikes, r.InputSOPs = 0, 0
 	r.Raster = r.Raster[:0]
 	clear(r.PredictionByStep)
 	clear(r.Output)
@@ -528,6 +532,10 @@ func (s *Simulator) RunImage(x []float32, image int, res *ImageResult) error {
 		var src []int32
 		if !direct {
 			src = s.inputSpikes(x, image, t)
+			res.InputSpikes += int64(len(src))
+			for _, q := range src {
+				res.InputSOPs += int64(p.inputFan[q])
+			}
 		}
 		for k, L := range p.layers {
 			st := &s.layers[k]

@@ -92,9 +92,17 @@ type LayerStats struct {
 // SimResult is what a simulation run produces. Both engines fill in every
 // field the same way, so results can be compared field by field.
 type SimResult struct {
-	Engine string `json:"engine"`
-	T      int    `json:"T"`
-	Images int    `json:"images"`
+	Engine   string   `json:"engine"`
+	T        int      `json:"T"`
+	Images   int      `json:"images"`
+	Encoding Encoding `json:"encoding"`
+	// InputSpikes are the Poisson input spikes of all images and steps,
+	// and InputSOPs the synaptic operations they stand for (each counts
+	// the fan-out of its pixel into the first weighted layer, FanOut(-1)).
+	// Both are zero with direct input, whose current is computed once per
+	// image instead.
+	InputSpikes int64 `json:"input_spikes"`
+	InputSOPs   int64 `json:"input_sops"`
 	// CorrectByStep[t-1] is how many images were predicted correctly
 	// after t steps (argmax of the accumulated readout, first on ties).
 	// Nil when no labels were given.

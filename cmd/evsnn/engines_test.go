@@ -61,6 +61,17 @@ func TestSimulateEnginesAgree(t *testing.T) {
 	}
 }
 
+// With Poisson input the engines count the same input spikes and SOPs.
+func TestSimulatePoissonInputSpikes(t *testing.T) {
+	snn := fixtureSNNFile(t)
+	var ev, de simulateJSON
+	runJSON(t, &ev, "simulate", snn, "--engine", "event", "--encoding", "poisson", "--images", "6", "--T", "6", "--json")
+	runJSON(t, &de, "simulate", snn, "--engine", "dense", "--encoding", "poisson", "--images", "6", "--T", "6", "--json")
+	if ev.InputSpikes == 0 || ev.InputSOPs <= ev.InputSpikes || ev.InputSpikes != de.InputSpikes || ev.InputSOPs != de.InputSOPs {
+		t.Errorf("input spikes/SOPs: event %d/%d, dense %d/%d", ev.InputSpikes, ev.InputSOPs, de.InputSpikes, de.InputSOPs)
+	}
+}
+
 // `compare --json` reports agreement of the two engines image by image.
 func TestCompareJSON(t *testing.T) {
 	snn := fixtureSNNFile(t)

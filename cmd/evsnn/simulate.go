@@ -63,11 +63,14 @@ type SimulateCmd struct {
 
 // simulateJSON is the stable output of simulate --json (SPEC §7).
 type simulateJSON struct {
-	Engine         string            `json:"engine"`
-	T              int               `json:"T"`
-	Images         int               `json:"images"`
-	Encoding       string            `json:"encoding"`
-	Seed           uint64            `json:"seed,omitempty"`
+	Engine   string `json:"engine"`
+	T        int    `json:"T"`
+	Images   int    `json:"images"`
+	Encoding string `json:"encoding"`
+	Seed     uint64 `json:"seed,omitempty"`
+	// Poisson input: the input spikes of all images and their SOPs.
+	InputSpikes    int64             `json:"input_spikes,omitempty"`
+	InputSOPs      int64             `json:"input_sops,omitempty"`
 	Accuracy       float64           `json:"accuracy"`
 	AccuracyByStep []float64         `json:"accuracy_by_step"`
 	Layers         []simLayerJSON    `json:"layers"`
@@ -171,6 +174,7 @@ func toSimulateJSON(res *network.SimResult, opts network.SimOptions, net *networ
 	}
 	if opts.Encoding == network.EncodingPoisson {
 		out.Seed = opts.Seed
+		out.InputSpikes, out.InputSOPs = res.InputSpikes, res.InputSOPs
 	}
 	for _, l := range res.Layers {
 		rate := float64(l.Spikes) / (float64(l.Neurons) * float64(res.T) * float64(res.Images))

@@ -158,6 +158,9 @@ func TestMatchesNaive(t *testing.T) {
 			}
 			opts := network.SimOptions{T: T, Encoding: c.enc, Seed: 42, ImageOffset: 5, KeepOutputs: true, KeepCounts: true, Delays: c.delays}
 			want := naiveRun(t, net, x, labels, opts)
+			if (want.InputSpikes > 0) != (c.enc == network.EncodingPoisson) {
+				t.Fatalf("encoding %q: %d input spikes", c.enc, want.InputSpikes)
+			}
 			for _, e := range []dense.Engine{{}, {BatchSize: 1}, {BatchSize: 3}, {SkipSilent: true}, {SkipSilent: true, BatchSize: 3}} {
 				for _, w := range []int{1, 2} {
 					o := opts
@@ -257,8 +260,15 @@ func naiveRun(t *testing.T, net *network.Network, x []float32, labels []int, opt
 	count := len(x) / inSize
 	spk := net.SpikingLayers()
 	classes := shapes[len(shapes)-1].Size()
-	res := &network.SimResult{Engine: "dense", T: opts.T, Images: count, Predictions: make([]int, count),
-		CorrectByStep: make([]int, opts.T), Outputs: make([]float32, count*classes)}
+	res := &network.SimResult{Engine: "dense", T: opts.T, Images: count, Encoding: network.EncodingDirect,
+		Predictions: make([]int, count), CorrectByStep: make([]int, opts.T), Outputs: make([]float32, count*classes)}
+	inFan, err := net.FanOut(-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Encoding == network.EncodingPoisson {
+		res.Encoding = network.EncodingPoisson
+	}
 	for k, li := range spk {
 		res.Layers = append(res.Layers, network.LayerStats{Name: net.Layers[li].Name(), Layer: li,
 			Neurons: shapes[li].Size(), SpikesByStep: make([]int64, opts.T)})
@@ -283,6 +293,12 @@ func naiveRun(t *testing.T, net *network.Network, x []float32, labels []int, opt
 			in := append([]float32(nil), x[img*inSize:(img+1)*inSize]...)
 			if opts.Encoding == network.EncodingPoisson {
 				network.PoissonFrame(in, x[img*inSize:(img+1)*inSize], opts.Seed, opts.ImageOffset+img, step)
+				for i, s := range in {
+					if s == 1 {
+						res.InputSpikes++
+						res.InputSOPs += int64(inFan[i])
+					}
+				}
 			}
 			inShape := net.Input
 			for i, l := range net.Layers {

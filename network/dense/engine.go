@@ -144,6 +144,7 @@ func (p *plan) newResult(count int, withLabels bool, opts network.SimOptions) *n
 		Engine:      "dense",
 		T:           opts.T,
 		Images:      count,
+		Encoding:    opts.Encoding,
 		Predictions: make([]int, count),
 		ImageSpikes: make([][]int64, count),
 	}
@@ -178,12 +179,14 @@ func (p *plan) newResult(count int, withLabels bool, opts network.SimOptions) *n
 // tally holds one worker's sums; they are added up after the run, so the
 // totals do not depend on the number of workers.
 type tally struct {
-	correct  []int
-	spikes   []int64
-	sops     []int64
-	byStep   [][]int64
-	firstSum []int64
-	firstN   []int64
+	// Poisson input spikes and their SOPs
+	inSpikes, inSOPs int64
+	correct          []int
+	spikes           []int64
+	sops             []int64
+	byStep           [][]int64
+	firstSum         []int64
+	firstN           []int64
 }
 
 func (p *plan) newTally(T int) *tally {
@@ -203,6 +206,8 @@ func (p *plan) newTally(T int) *tally {
 }
 
 func (tl *tally) addTo(res *network.SimResult) {
+	res.InputSpikes += tl.inSpikes
+	res.InputSOPs += tl.inSOPs
 	if res.CorrectByStep != nil {
 		for t, c := range tl.correct {
 			res.CorrectByStep[t] += c

@@ -22,6 +22,9 @@ type plan struct {
 	// step (direct input, no delays before the first spiking layer), so
 	// they run once per batch.
 	constUntil int
+	// inputFan[i] is the SOP count of a spike of input pixel i (Poisson
+	// input only).
+	inputFan []int32
 }
 
 // op is one compiled layer.
@@ -117,7 +120,13 @@ func compile(net *network.Network, opts network.SimOptions) (*plan, error) {
 		return nil, fmt.Errorf("network has no spiking layer: convert the ANN to an SNN first")
 	}
 	p.classes = shapes[len(shapes)-1].Size()
-	if opts.Encoding != network.EncodingPoisson {
+	if opts.Encoding == network.EncodingPoisson {
+		fan, err := net.FanOut(-1)
+		if err != nil {
+			return nil, err
+		}
+		p.inputFan = fan
+	} else {
 		p.constUntil = p.spiking[0]
 		if p.delays != nil {
 			for i := 0; i < p.spiking[0]; i++ {

@@ -97,8 +97,14 @@ func (s *state) run(x []float32, labels []int, first, batch int, res *network.Si
 		src := x
 		if s.opts.Encoding == network.EncodingPoisson {
 			for b := 0; b < batch; b++ {
-				network.PoissonFrame(s.frame[b*inSize:(b+1)*inSize], x[b*inSize:(b+1)*inSize],
-					s.opts.Seed, s.opts.ImageOffset+first+b, t)
+				frame := s.frame[b*inSize : (b+1)*inSize]
+				tl.inSpikes += int64(network.PoissonFrame(frame, x[b*inSize:(b+1)*inSize],
+					s.opts.Seed, s.opts.ImageOffset+first+b, t))
+				for i, v := range frame {
+					if v != 0 {
+						tl.inSOPs += int64(p.inputFan[i])
+					}
+				}
 			}
 			src = s.frame[:batch*inSize]
 		}

@@ -157,7 +157,7 @@ func PrintTable(w io.Writer, p *Profile) error {
 		fmt.Fprintf(ew, "ANN accuracy: %.2f %%\n", 100**p.ANNAccuracy)
 	}
 	fmt.Fprintf(ew, "energy estimate: %s\n", p.Energy)
-	fmt.Fprintln(ew, "  SNN = SOPs·E_SOP (+ the input layer's MACs·E_MAC once per image, direct input); ANN = MACs·E_MAC; per image")
+	fmt.Fprintln(ew, "  SNN = SOPs·E_SOP + input (direct: the first layer's MACs·E_MAC once per image; Poisson: the input spikes' SOPs·E_SOP); ANN = MACs·E_MAC; per image")
 	fmt.Fprintln(ew)
 
 	tb := table{head: []string{"layer", "neurons", "spikes/img", "rate", "SOPs/img", "target", "ANN MACs/img", "SOP/MAC", "SNN µJ/img", "ANN µJ/img"}, left: map[int]bool{5: true}}
@@ -167,8 +167,12 @@ func PrintTable(w io.Writer, p *Profile) error {
 			uj(l.EnergySNN), uj(l.EnergyANN))
 	}
 	t := p.Totals
-	inE := uj(float64(t.InputMACs) * p.Energy.PJPerMAC * 1e-6)
-	tb.add("input", "", "", "", "", "", Group(t.InputMACs), "", inE, inE)
+	in := p.InputCost()
+	if in.Poisson {
+		tb.add("input", "", groupF(in.SpikesPerImage), "", groupF(in.SOPsPerImage), "", Group(in.MACs), "", uj(in.EnergySNN), uj(in.EnergyANN))
+	} else {
+		tb.add("input", "", "", "", "", "", Group(in.MACs), "", uj(in.EnergySNN), uj(in.EnergyANN))
+	}
 	tb.add("total", Group(int64(t.Neurons)), groupF(t.SpikesPerImage), pct(t.FiringRate), groupF(t.SOPsPerImage),
 		"", Group(t.ANNMACs), ratio(t.SOPsPerMAC), uj(t.EnergySNN), uj(t.EnergyANN))
 	tb.write(ew)

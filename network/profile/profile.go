@@ -126,13 +126,19 @@ type Totals struct {
 	// image, per image. With direct encoding the input current is the same
 	// at every step, so an SNN computes it once per image.
 	InputMACs int64 `json:"input_macs"`
+	// Encoding is the run's input encoding. With Poisson input the SNN
+	// pays no input MACs: its input spikes (InputSpikesPerImage) cost
+	// InputSOPsPerImage synaptic operations instead.
+	Encoding            network.Encoding `json:"encoding"`
+	InputSpikesPerImage float64          `json:"input_spikes_per_image"`
+	InputSOPsPerImage   float64          `json:"input_sops_per_image"`
 	// ANNMACs are the MACs of every Conv2d and Linear layer, per image.
 	ANNMACs int64 `json:"ann_macs"`
 	// DenseMACs = T·ANNMACs, per image.
 	DenseMACs  int64   `json:"dense_macs"`
 	SOPsPerMAC float64 `json:"sops_per_mac"` // SOPsPerImage/ANNMACs
-	// EnergySNN = SOPsPerImage·PJPerSOP + InputMACs·PJPerMAC and
-	// EnergyANN = ANNMACs·PJPerMAC, in microjoules per image.
+	// EnergySNN = SOPsPerImage·PJPerSOP + the input's cost (InputCost)
+	// and EnergyANN = ANNMACs·PJPerMAC, in microjoules per image.
 	EnergySNN float64 `json:"energy_snn_uj_per_image"`
 	EnergyANN float64 `json:"energy_ann_uj_per_image"`
 }
@@ -304,9 +310,45 @@ func Build(net *network.Network, res *network.SimResult, ann *network.Activation
 	if t.ANNMACs > 0 {
 		t.SOPsPerMAC = t.SOPsPerImage / float64(t.ANNMACs)
 	}
-	t.EnergySNN = (t.SOPsPerImage*energy.PJPerSOP + float64(t.InputMACs)*energy.PJPerMAC) * 1e-6
+	t.Encoding = res.Encoding
+	if t.Encoding == "" {
+		t.Encoding = network.EncodingDirect
+	}
+	if t.Encoding == network.EncodingPoisson {
+		t.InputSpikesPerImage = float64(res.InputSpikes) / nImg
+		t.InputSOPsPerImage = float64(res.InputSOPs) / nImg
+	}
+	t.EnergySNN = t.SOPsPerImage*energy.PJPerSOP*1e-6 + p.InputCost().EnergySNN
 	t.EnergyANN = float64(t.ANNMACs) * energy.PJPerMAC * 1e-6
 	return p, nil
+}
+
+// InputCost is what feeding the input costs per image: the first weighted
+// layer's MACs for the ANN, and for the SNN either those MACs once per
+// image (direct input: the current is the same every step) or the Poisson
+// input spikes' SOPs.
+type InputCost struct {
+	Poisson        bool
+	SpikesPerImage float64 // Poisson input spikes
+	SOPsPerImage   float64 // their SOPs
+	MACs           int64   // the first weighted layer's MACs on one image
+	// Energies in microjoules per image.
+	EnergySNN, EnergyANN float64
+}
+
+// InputCost returns the input's cost under the profile's encoding and
+// energy constants.
+func (p *Profile) InputCost() InputCost {
+	t := p.Totals
+	c := InputCost{MACs: t.InputMACs, EnergyANN: float64(t.InputMACs) * p.Energy.PJPerMAC * 1e-6}
+	if t.Encoding == network.EncodingPoisson {
+		c.Poisson = true
+		c.SpikesPerImage, c.SOPsPerImage = t.InputSpikesPerImage, t.InputSOPsPerImage
+		c.EnergySNN = t.InputSOPsPerImage * p.Energy.PJPerSOP * 1e-6
+	} else {
+		c.EnergySNN = c.EnergyANN
+	}
+	return c
 }
 
 // checkCounts compares kept per-neuron counts with the layer's totals.

@@ -155,6 +155,44 @@ func TestBuildHandComputedLinear(t *testing.T) {
 	}
 }
 
+// TestBuildPoissonInputCost checks the input's cost with Poisson input:
+// the SNN pays the input spikes' SOPs instead of the first layer's MACs,
+// and the ANN's cost does not change.
+func TestBuildPoissonInputCost(t *testing.T) {
+	net := linearNet()
+	res := handResult()
+	res.Encoding = network.EncodingPoisson
+	res.InputSpikes, res.InputSOPs = 7, 21 // over the 2 images
+	p, err := profile.Build(net, res, nil, profile.DefaultEnergy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot := p.Totals
+	if tot.Encoding != network.EncodingPoisson || tot.InputMACs != 6 {
+		t.Errorf("encoding %q, input MACs %d", tot.Encoding, tot.InputMACs)
+	}
+	checkF(t, "input spikes per image", tot.InputSpikesPerImage, 3.5)
+	checkF(t, "input sops per image", tot.InputSOPsPerImage, 10.5)
+	checkF(t, "total snn energy", tot.EnergySNN, (10+10.5)*0.9e-6)
+	checkF(t, "total ann energy", tot.EnergyANN, 12*4.6e-6)
+	in := p.InputCost()
+	if !in.Poisson || in.MACs != 6 {
+		t.Errorf("input cost %+v", in)
+	}
+	checkF(t, "input snn energy", in.EnergySNN, 10.5*0.9e-6)
+	checkF(t, "input ann energy", in.EnergyANN, 6*4.6e-6)
+
+	// The same run read as direct input pays the MACs once per image.
+	res.Encoding = network.EncodingDirect
+	if p, err = profile.Build(net, res, nil, profile.DefaultEnergy()); err != nil {
+		t.Fatal(err)
+	}
+	checkF(t, "direct: total snn energy", p.Totals.EnergySNN, (10*0.9+6*4.6)*1e-6)
+	if p.Totals.InputSpikesPerImage != 0 || p.InputCost().Poisson {
+		t.Errorf("direct input with input spikes: %+v", p.Totals)
+	}
+}
+
 // poolNet is [1,3,3] → conv1 (1→1, 1×1, weight 1) → sp1 → pool1 (2×2,
 // stride 1, overlapping) → conv2 (1→2, 2×2, padding 1) → sp2 → flatten →
 // fc (18→2).

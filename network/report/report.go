@@ -245,7 +245,8 @@ func ProfileTables(p *profile.Profile) (layers, conversion Table) {
 		Caption: "Rate: spikes per neuron per step. SOPs: synaptic operations the layer's spikes cause " +
 			"in the target layer over T steps. ANN MACs: the target layer's multiply-accumulates in one ANN pass. " +
 			"First spike: mean step of a neuron's first spike, over the neurons that fire. Energy: " + p.Energy.String() +
-			"; the input row is the first layer's MACs on the analog image, computed once per image with direct input.",
+			"; the input row is the first layer's MACs on the analog image, computed once per image by an SNN with direct input; " +
+			"with Poisson input the SNN pays the input spikes' SOPs instead.",
 		Header: []string{"layer", "neurons", "spikes / img", "rate", "SOPs / img", "target", "ANN MACs / img", "SOPs / MAC", "SNN µJ / img", "ANN µJ / img", "first spike"},
 	}
 	for _, l := range p.Layers {
@@ -258,9 +259,13 @@ func ProfileTables(p *profile.Profile) (layers, conversion Table) {
 			sig(l.EnergySNN), sig(l.EnergyANN), lat})
 	}
 	t := p.Totals
-	in := sig(float64(t.InputMACs) * p.Energy.PJPerMAC * 1e-6)
+	in := p.InputCost()
+	inRow := []string{"input", "", "", "", "", "", profile.Group(in.MACs), "", sig(in.EnergySNN), sig(in.EnergyANN), ""}
+	if in.Poisson {
+		inRow[2], inRow[4] = sig(in.SpikesPerImage), sig(in.SOPsPerImage)
+	}
 	layers.Rows = append(layers.Rows,
-		[]string{"input", "", "", "", "", "", profile.Group(t.InputMACs), "", in, in, ""},
+		inRow,
 		[]string{"total", profile.Group(int64(t.Neurons)), sig(t.SpikesPerImage), pct(t.FiringRate), sig(t.SOPsPerImage), "",
 			profile.Group(t.ANNMACs), strconv.FormatFloat(t.SOPsPerMAC, 'f', 3, 64), sig(t.EnergySNN), sig(t.EnergyANN), ""})
 
