@@ -1,6 +1,7 @@
 package calibrate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -173,6 +174,12 @@ var ErrCalibrated = errors.New("the network is already calibrated; calibrate the
 // search), neuron model and v(0) fraction; a bias shift it carries is
 // undone to recover the ANN's biases, and implies Method.Shift.
 func Calibrate(net *network.Network, images []float32, opts Options) (*network.Network, *Report, error) {
+	return CalibrateContext(context.Background(), net, images, opts)
+}
+
+// CalibrateContext is Calibrate that stops, with ctx's error, when ctx is
+// done; it looks between layers and between a layer's steps.
+func CalibrateContext(ctx context.Context, net *network.Network, images []float32, opts Options) (*network.Network, *Report, error) {
 	start := time.Now()
 	if err := opts.setDefaults(); err != nil {
 		return nil, nil, err
@@ -231,7 +238,7 @@ func Calibrate(net *network.Network, images []float32, opts Options) (*network.N
 		s := snn.Layers[st.index].(*network.Spiking)
 		s.Alpha, s.Reset, s.V0Fraction = spk[k].Alpha, spk[k].Reset, spk[k].V0Fraction
 	}
-	c := &calibrator{opts: opts, snn: snn, stages: stages, images: images, count: count, xs: xs}
+	c := &calibrator{ctx: ctx, opts: opts, snn: snn, stages: stages, images: images, count: count, xs: xs}
 	rep := &Report{Method: opts.Method.String(), T: opts.T, Images: count, Seed: opts.Seed}
 	var prev *layerResult
 	finals := make([][]int32, len(stages))

@@ -1,6 +1,7 @@
 package calibrate
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -8,12 +9,22 @@ import (
 )
 
 type calibrator struct {
+	ctx    context.Context // checked between layers and steps
 	opts   Options
 	snn    *network.Network // being calibrated in place
 	stages []stage
 	images []float32
 	count  int
 	xs     [][]float32 // per stage: ANN activations, images × neurons
+}
+
+// stopped returns an error naming layer k when the calibration's context
+// is done (Ctrl-C in the CLI): nothing is returned half calibrated.
+func (c *calibrator) stopped(k int) error {
+	if err := c.ctx.Err(); err != nil {
+		return fmt.Errorf("calibration stopped at layer %d (%s): %w", k+1, c.snn.Layers[c.stages[k].index].Name(), err)
+	}
+	return nil
 }
 
 // layerResult is what the next layer needs from a calibrated one.
@@ -53,6 +64,9 @@ func (c *calibrator) layer(k int, prev *layerResult) (LayerReport, *layerResult,
 	}
 	d, err := computeDrive(c.snn, st, c.images, count, prevTr, prevTheta, T, workers)
 	if err != nil {
+		return lr, nil, err
+	}
+	if err := c.stopped(k); err != nil {
 		return lr, nil, err
 	}
 	cur := measure(st, p, d, x, count, T, workers, true)
@@ -104,6 +118,9 @@ func (c *calibrator) layer(k int, prev *layerResult) (LayerReport, *layerResult,
 		try("shift", "b += θ/2T", q, d)
 	}
 	if opts.Method.WC {
+		if err := c.stopped(k); err != nil {
+			return lr, nil, err
+		}
 		var in []float32
 		if prev == nil {
 			in = between(c.snn, st, c.images, count)

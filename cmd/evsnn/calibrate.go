@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -99,7 +100,10 @@ func (c *CalibrateCmd) Run(g *Globals) error {
 			Msgf("layer %d/%d calibrated", done, layers)
 	}
 	g.Log.Info().Str("method", method.Name()).Str("steps", method.String()).Int("T", c.T).Int("images", calib.N).Uint64("seed", c.Seed).Msg("calibrating")
-	snn, rep, err := calibrate.Calibrate(net, calib.Images, opts)
+	snn, rep, err := calibrate.CalibrateContext(g.Ctx, net, calib.Images, opts)
+	if g.Ctx.Err() != nil {
+		return fmt.Errorf("interrupted: %w (nothing written)", err)
+	}
 	if err != nil {
 		return badInput(err)
 	}
