@@ -2,6 +2,9 @@ package network
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -213,23 +216,50 @@ func Argmax(v []float32) int {
 }
 
 // Predict returns the ANN's predicted class for each of count samples,
-// running batches of at most batchSize samples.
+// running batches of at most batchSize samples on GOMAXPROCS goroutines
+// (samples are independent: the result does not depend on how many).
 func (n *Network) Predict(x []float32, count, batchSize int) ([]int, error) {
 	if batchSize <= 0 {
 		batchSize = 256
 	}
 	size := n.Input.Size()
-	preds := make([]int, 0, count)
-	for start := 0; start < count; start += batchSize {
-		b := min(batchSize, count-start)
-		act, err := n.Forward(x[start*size:(start+b)*size], b)
+	if count < 0 || len(x) < count*size {
+		return nil, fmt.Errorf("predict: %d input values for %d samples of %v", len(x), count, n.Input)
+	}
+	preds := make([]int, count)
+	batches := (count + batchSize - 1) / batchSize
+	workers := max(1, min(runtime.GOMAXPROCS(0), batches))
+	errs := make([]error, workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				b := int(next.Add(1) - 1)
+				if b >= batches {
+					return
+				}
+				start := b * batchSize
+				nb := min(batchSize, count-start)
+				act, err := n.Forward(x[start*size:(start+nb)*size], nb)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				logits := act.Logits()
+				k := len(logits) / nb
+				for i := 0; i < nb; i++ {
+					preds[start+i] = Argmax(logits[i*k : (i+1)*k])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
-		}
-		logits := act.Logits()
-		k := len(logits) / b
-		for i := 0; i < b; i++ {
-			preds = append(preds, Argmax(logits[i*k:(i+1)*k]))
 		}
 	}
 	return preds, nil
