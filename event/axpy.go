@@ -1,57 +1,20 @@
 package event
 
-// axpy adds a·x to y[:len(x)] as a separate multiply and add per element
-// (never fused): the row-add every spike event performs.
+import "github.com/evsnn/evsnn/internal/rowadd"
+
+// axpy adds a·x to y[:len(x)], each product rounded before the add
+// (rowadd.Axpy): the row-add every spike event performs.
 func axpy(a float32, x, y []float32) {
-	axpyRows(a, x, 0, y, 0, 0, len(x), 1)
+	rowadd.Axpy(a, x, y[:len(x)])
 }
 
 // axpyRows performs rows row-adds of n elements:
 //
 //	y[y0+r·yStride : +n] += a · x[r·xStride : +n],  r = 0..rows-1
 //
-// (yStride may be negative). Products are rounded to float32 before the
-// add, exactly as float32(a*x) + y in Go.
+// (yStride may be negative), as rowadd.Rows does; it panics out of range.
 func axpyRows(a float32, x []float32, xStride int, y []float32, y0, yStride, n, rows int) {
-	if rows <= 0 || n <= 0 {
-		return
-	}
-	xl := (rows-1)*xStride + n
-	yl := y0 + (rows-1)*yStride
-	if xStride < 0 || xl > len(x) || y0 < 0 || yl < 0 || y0+n > len(y) || yl+n > len(y) {
-		panic("event: axpyRows out of range")
-	}
-	if haveAsm {
-		axpyRowsAsm(a, &x[0], xStride, &y[y0], yStride, n, rows)
-		return
-	}
-	axpyRowsGo(a, x, xStride, y, y0, yStride, n, rows)
-}
-
-func axpyRowsGo(a float32, x []float32, xStride int, y []float32, y0, yStride, n, rows int) {
-	for r := 0; r < rows; r++ {
-		axpyGo(a, x[r*xStride:r*xStride+n], y[y0+r*yStride:y0+r*yStride+n])
-	}
-}
-
-func axpyGo(a float32, x, y []float32) {
-	y = y[:len(x)]
-	i := 0
-	for ; i+8 <= len(x); i += 8 {
-		xs := x[i : i+8 : i+8]
-		ys := y[i : i+8 : i+8]
-		ys[0] += float32(a * xs[0])
-		ys[1] += float32(a * xs[1])
-		ys[2] += float32(a * xs[2])
-		ys[3] += float32(a * xs[3])
-		ys[4] += float32(a * xs[4])
-		ys[5] += float32(a * xs[5])
-		ys[6] += float32(a * xs[6])
-		ys[7] += float32(a * xs[7])
-	}
-	for ; i < len(x); i++ {
-		y[i] += float32(a * x[i])
-	}
+	rowadd.Rows(a, x, 0, xStride, y, y0, yStride, n, rows)
 }
 
 // convGroup performs m row-adds that share their target rows:

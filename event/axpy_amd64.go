@@ -4,28 +4,9 @@ package event
 
 import "golang.org/x/sys/cpu"
 
-var (
-	haveAVX512 = cpu.X86.HasAVX512F
-	haveAVX2   = cpu.X86.HasAVX2
-	haveAsm    = haveAVX512 || haveAVX2
-	haveStep   = haveAVX2
-)
-
-// axpyRowsAsm is axpyRows without bounds checks: AVX-512 when the CPU has
-// it, else AVX2.
-func axpyRowsAsm(a float32, x *float32, xStride int, y *float32, yStride int, n, rows int) {
-	if haveAVX512 {
-		axpyRowsAVX512(a, x, xStride, y, yStride, n, rows)
-	} else {
-		axpyRowsAVX2(a, x, xStride, y, yStride, n, rows)
-	}
-}
-
-//go:noescape
-func axpyRowsAVX512(a float32, x *float32, xStride int, y *float32, yStride int, n, rows int)
-
-//go:noescape
-func axpyRowsAVX2(a float32, x *float32, xStride int, y *float32, yStride int, n, rows int)
+// haveStep: the engine's own kernels (stepAVX2, constStepsAVX2,
+// convGroupAVX2) need AVX2.
+var haveStep = cpu.X86.HasAVX2
 
 //go:noescape
 func stepAVX2(v, acc, drift, theta *float32, bits *uint8, n int, alpha float32, flags int)

@@ -2,12 +2,6 @@
 
 package event
 
-const haveAsm = false
-
-func axpyRowsAsm(a float32, x *float32, xStride int, y *float32, yStride int, n, rows int) {
-	panic("unreachable")
-}
-
 const haveStep = false
 
 func stepAsm(v, acc, drift, theta *float32, bits *uint8, n int, alpha float32, flags int) {

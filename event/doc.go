@@ -74,8 +74,8 @@
 //     y = float32(a*x) + y repeated). The runs are checked against the
 //     weights and the targets once, when the plan is compiled, not per
 //     call.
-//     Other strides fall back to per-event runs of OutC (axpyRows, AVX2 or
-//     AVX-512 assembly, or plain Go off amd64).
+//     Other strides fall back to per-event runs of OutC (the row-add of
+//     package internal/rowadd, which the dense engine uses too).
 //  3. Update. Touched neurons (those that received events, plus those
 //     whose predicted crossing is due) are brought up to date: skipped
 //     steps are replayed with the constant current (v = float32(α·v) + d,

@@ -42,13 +42,13 @@
 // zero product changes no sum, so the results are the same bits, and the
 // cost follows the spikes. Tests and reference checks use it for speed.
 //
-// On amd64 with AVX the axpy is a small assembly kernel (VMULPS then
-// VADDPS: each product rounded before the add, no FMA), elsewhere or with
-// the purego build tag gonum's Saxpy; both give the same bits. Average
-// pooling after a spiking layer adds up
-// only the spikes. In every case each output element is the bias
-// plus its products in increasing k order, each product rounded before it
-// is added, as im2col + Gemm computes it; skipping zeros changes nothing.
+// The axpy is package internal/rowadd's kernel (AVX assembly on amd64,
+// the Go loop elsewhere), shared with the event engine: each product is
+// rounded before the add, no FMA, so it gives gonum's Saxpy's bits.
+// Average pooling after a spiking layer adds up only the spikes. In every
+// case each output element is the bias plus its products in increasing k
+// order, each product rounded before it is added, as im2col + Gemm
+// computes it; skipping zeros changes nothing.
 // On "dyadic" networks (values small multiples of powers of two) every
 // sum is exact, so the event-driven engine must agree bit for bit; on the
 // fixture LeNet the engine reproduces the PyTorch trace (see package

@@ -3,8 +3,8 @@ package dense
 import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
-	"gonum.org/v1/gonum/blas/gonum"
 
+	"github.com/evsnn/evsnn/internal/rowadd"
 	"github.com/evsnn/evsnn/network"
 )
 
@@ -18,10 +18,6 @@ const (
 	gemmRows = 64
 	gemmCols = 192
 )
-
-// impl is gonum's BLAS (what blas32 wraps), used by axpy where AVX is
-// missing.
-var impl gonum.Implementation
 
 // gemmSparseLeft computes C[m×n] += A[m×k] · B[k×n] (all row-major with
 // the given strides) with gonum's Sgemm, which skips the zero entries of
@@ -51,7 +47,7 @@ func gemmFull(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float
 		for i := 0; i < m; i++ {
 			ci := c[i*ldc+j0 : i*ldc+j0+nj]
 			for l, v := range a[i*lda : i*lda+k] {
-				axpy(v, b[l*ldb+j0:l*ldb+j0+nj], ci)
+				rowadd.Axpy(v, b[l*ldb+j0:l*ldb+j0+nj], ci)
 			}
 		}
 	}
@@ -206,7 +202,7 @@ func (c *convOp) forward(dst, src []float32, batch int, s *convScratch, skip boo
 				// Kernel row ky meets output row oy' = iy + KH-1-ky,
 				// columns ix..ix+KW-1 of the padded result.
 				off := ((iy+l.KH-1)*c.pw + ix) * c.outC
-				axpyRows(v, c.wf, ci*l.KH*kyStep, kyStep, ct, off, -rowStep, seg, l.KH)
+				rowadd.Rows(v, c.wf, ci*l.KH*kyStep, kyStep, ct, off, -rowStep, seg, l.KH)
 			}
 		} else {
 			for j, v := range x {
@@ -215,7 +211,7 @@ func (c *convOp) forward(dst, src []float32, batch int, s *convScratch, skip boo
 				}
 				for _, t := range c.tgt[c.start[j]:c.start[j+1]] {
 					row, kk := int(t)/c.k, int(t)%c.k
-					axpy(v, c.wt[kk*c.outC:(kk+1)*c.outC], ct[row*c.outC:(row+1)*c.outC])
+					rowadd.Axpy(v, c.wt[kk*c.outC:(kk+1)*c.outC], ct[row*c.outC:(row+1)*c.outC])
 				}
 			}
 		}

@@ -2,66 +2,11 @@
 
 #include "textflag.h"
 
-// func axpyAVX(a float32, x, y []float32)
-// y[i] += a*x[i] for i < len(y) (len(x) ≥ len(y)); each product is rounded
-// to float32 before the add (VMULPS then VADDPS, no FMA), so the result is
-// bit for bit that of gonum's SSE AxpyUnitary and of the plain Go loop.
-TEXT ·axpyAVX(SB), NOSPLIT, $0-56
-	VBROADCASTSS a+0(FP), Y0
-	MOVQ x_base+8(FP), SI
-	MOVQ y_base+32(FP), DI
-	MOVQ y_len+40(FP), CX
-
-loop32:
-	CMPQ CX, $32
-	JL   loop8
-	VMULPS (SI), Y0, Y1
-	VMULPS 32(SI), Y0, Y2
-	VMULPS 64(SI), Y0, Y3
-	VMULPS 96(SI), Y0, Y4
-	VADDPS (DI), Y1, Y1
-	VADDPS 32(DI), Y2, Y2
-	VADDPS 64(DI), Y3, Y3
-	VADDPS 96(DI), Y4, Y4
-	VMOVUPS Y1, (DI)
-	VMOVUPS Y2, 32(DI)
-	VMOVUPS Y3, 64(DI)
-	VMOVUPS Y4, 96(DI)
-	ADDQ $128, SI
-	ADDQ $128, DI
-	SUBQ $32, CX
-	JMP  loop32
-
-loop8:
-	CMPQ CX, $8
-	JL   tail
-	VMULPS (SI), Y0, Y1
-	VADDPS (DI), Y1, Y1
-	VMOVUPS Y1, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	SUBQ $8, CX
-	JMP  loop8
-
-tail:
-	TESTQ CX, CX
-	JE    done
-	VMOVSS (SI), X1
-	VMULSS X0, X1, X1
-	VADDSS (DI), X1, X1
-	VMOVSS X1, (DI)
-	ADDQ $4, SI
-	ADDQ $4, DI
-	DECQ CX
-	JMP  tail
-
-done:
-	VZEROUPPER
-	RET
-
 // func axpyRowsAVX(a float32, x *float32, xStride int, y *float32, yStride int, n int, rows int)
 // For r < rows: y[r·yStride + i] += a·x[r·xStride + i], i < n (strides in
-// float32s, may be negative). The caller checks the bounds.
+// float32s, may be negative). The caller checks the bounds. Each product is
+// rounded to float32 before the add (VMULPS then VADDPS, no FMA), so the
+// result is bit for bit that of gonum's SSE AxpyUnitary and of the Go loop.
 TEXT ·axpyRowsAVX(SB), NOSPLIT, $0-56
 	VBROADCASTSS a+0(FP), Y0
 	MOVQ x+8(FP), R8
