@@ -57,7 +57,7 @@ func TestFixtureAllocs(t *testing.T) {
 	res := sim.NewImageResult()
 	i := 0
 	run := func() {
-		if err := sim.RunImage(fixtureData.Image(i%4), i%4, res); err != nil {
+		if err := sim.RunImage(fixtureImage(i%4), i%4, res); err != nil {
 			t.Fatal(err)
 		}
 		i++

@@ -25,7 +25,7 @@ func BenchmarkFixtureImage(b *testing.B) {
 	c0 := cpuTime()
 	for b.Loop() {
 		img := i % 200
-		if err := sim.RunImage(fixtureData.Image(img), img, res); err != nil {
+		if err := sim.RunImage(fixtureImage(img), img, res); err != nil {
 			b.Fatal(err)
 		}
 		work.Add(&res.Work)
@@ -41,7 +41,7 @@ func BenchmarkFixtureImage(b *testing.B) {
 func BenchmarkFixtureEngines(b *testing.B) {
 	snn := fixtureSNN(b, "a")
 	const n = 100
-	x, labels := fixtureData.Images[:n*784], fixtureData.Labels[:n]
+	x, labels := fixtureImages[:n*784], fixtureLabels[:n]
 	for _, e := range []network.Engine{Engine{}, dense.Engine{}} {
 		b.Run(e.Name(), func(b *testing.B) {
 			c0 := cpuTime()

@@ -1,81 +1,54 @@
 package event
 
 import (
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
-	"runtime"
 	"sync"
 	"testing"
 
 	"github.com/evsnn/evsnn/convert"
-	"github.com/evsnn/evsnn/dataset/mnist"
+	"github.com/evsnn/evsnn/internal/fixture"
 	"github.com/evsnn/evsnn/network"
 	"github.com/evsnn/evsnn/network/dense"
-	"github.com/evsnn/evsnn/network/onnx"
 )
 
-type expectedJSON struct {
-	Calibration struct {
-		ReluMax   []float64 `json:"relu_max"`
-		ReluP9999 []float64 `json:"relu_p99_99"`
-	} `json:"calibration"`
-	Spikes map[string]struct {
-		PerLayer map[string][]float64 `json:"per_relu_layer"`
-	} `json:"snn_spikes_per_image_by_T"`
-	Trace struct {
-		Pred   []int       `json:"pred"`
-		Output [][]float64 `json:"output_accumulator"`
-		Spikes [][]int64   `json:"spikes_per_layer"`
-	} `json:"snn_trace_variant_a_T32_first16"`
-}
-
+// The fixture (LeNet ONNX, expected numbers, MNIST test set) comes from
+// internal/fixture, loaded once for the package's tests.
 var (
-	fixtureOnce sync.Once
-	fixtureErr  error
-	fixtureANN  *network.Network
-	fixtureExp  expectedJSON
-	fixtureData *mnist.Set
+	fixtureMu     sync.Mutex
+	fixtureANN    *network.Network
+	fixtureExp    *fixture.Expected
+	fixtureImages []float32
+	fixtureLabels []int
 )
 
-func testdata() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "testdata")
+// loadFixture loads the fixture once; it skips the test when the fixture
+// or the MNIST data is missing.
+func loadFixture(tb testing.TB) {
+	tb.Helper()
+	fixtureMu.Lock()
+	defer fixtureMu.Unlock()
+	if fixtureANN != nil {
+		return
+	}
+	exp := fixture.LoadExpected(tb)
+	x, y := fixture.MNIST(tb, "test", 0)
+	fixtureANN, fixtureExp, fixtureImages, fixtureLabels = fixture.LeNet(tb), exp, x, y
 }
 
-func loadFixture(tb testing.TB) {
-	fixtureOnce.Do(func() {
-		fixtureANN, fixtureErr = onnx.Import(filepath.Join(testdata(), "mnist_lenet.onnx"))
-		if fixtureErr != nil {
-			return
-		}
-		var raw []byte
-		raw, fixtureErr = os.ReadFile(filepath.Join(testdata(), "mnist_lenet_expected.json"))
-		if fixtureErr != nil {
-			return
-		}
-		if fixtureErr = json.Unmarshal(raw, &fixtureExp); fixtureErr != nil {
-			return
-		}
-		fixtureData, fixtureErr = mnist.LoadDefault("", "test")
-	})
-	if fixtureErr != nil {
-		tb.Skipf("fixture not available: %v", fixtureErr)
-	}
-}
+// fixtureImage is MNIST test image i (784 values).
+func fixtureImage(i int) []float32 { return fixtureImages[i*784 : (i+1)*784] }
 
 // fixtureSNN converts the fixture ANN as variant "a" (max thresholds),
 // "c" (p99.99) or "d" (p99.99, v0 = θ/2).
 func fixtureSNN(tb testing.TB, variant string) *network.Network {
 	loadFixture(tb)
-	th := fixtureExp.Calibration.ReluMax
+	th := fixtureExp.Calibration.ReLUMax
 	var o convert.Options
 	switch variant {
 	case "c":
-		th = fixtureExp.Calibration.ReluP9999
+		th = fixtureExp.Calibration.ReLUP99_99
 	case "d":
-		th = fixtureExp.Calibration.ReluP9999
+		th = fixtureExp.Calibration.ReLUP99_99
 		o.V0Fraction = 0.5
 	}
 	ths := make([][]float32, len(th))
@@ -96,7 +69,7 @@ func TestFixtureTrace(t *testing.T) {
 	snn := fixtureSNN(t, "a")
 	n := len(fixtureExp.Trace.Pred)
 	opts := network.SimOptions{T: 32, KeepOutputs: true, Workers: 1}
-	res, err := Engine{}.Run(snn, fixtureData.Images[:n*784], fixtureData.Labels[:n], opts)
+	res, err := Engine{}.Run(snn, fixtureImages[:n*784], fixtureLabels[:n], opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +105,7 @@ func TestFixtureVsDense(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		n = 30
 	}
-	x, labels := fixtureData.Images[:n*784], fixtureData.Labels[:n]
+	x, labels := fixtureImages[:n*784], fixtureLabels[:n]
 	opts := network.SimOptions{T: 32, KeepCounts: true}
 	ev, err := Engine{}.Run(snn, x, labels, opts)
 	if err != nil {
