@@ -30,7 +30,7 @@ type CalibrateCmd struct {
 	Alpha       float32 `help:"LIF leak factor α in (0,1)." default:"0.9"`
 	Reset       string  `help:"Reset when MODEL is an ANN: soft or hard." default:"soft" enum:"soft,hard"`
 	V0          float32 `name:"v0" help:"Initial potential as a fraction of θ when MODEL is an ANN (0 or 0.5)." default:"0"`
-	Verify      string  `help:"Re-measure the final layer errors with an engine: none, event or dense." default:"none" enum:"none,event,dense"`
+	Verify      string  `help:"Re-measure the final layer errors with an engine: none, event, dense or dense-skip." default:"none" enum:"none,event,dense,dense-skip"`
 	JSON        bool    `help:"Print the calibration report as JSON on stdout."`
 }
 

@@ -191,18 +191,24 @@ func (c *convOp) forward(dst, src []float32, batch int, s *convScratch, skip boo
 		x := src[b*c.inSize : (b+1)*c.inSize]
 		copy(ct, c.biasCT)
 		if c.stride1 {
-			hw := c.h * c.w
 			rowStep := c.pw * c.outC
 			kyStep := l.KW * c.outC
-			for j, v := range x {
-				if v == 0 && skip {
-					continue
+			j := 0
+			for ci := 0; ci < l.InC; ci++ {
+				wOff := ci * l.KH * kyStep
+				for iy := 0; iy < c.h; iy++ {
+					// Kernel row ky meets output row oy' = iy + KH-1-ky,
+					// columns ix..ix+KW-1 of the padded result.
+					rowOff := (iy + l.KH - 1) * c.pw * c.outC
+					for ix := 0; ix < c.w; ix++ {
+						v := x[j]
+						j++
+						if v == 0 && skip {
+							continue
+						}
+						rowadd.Rows(v, c.wf, wOff, kyStep, ct, rowOff+ix*c.outC, -rowStep, seg, l.KH)
+					}
 				}
-				ci, iy, ix := j/hw, j%hw/c.w, j%c.w
-				// Kernel row ky meets output row oy' = iy + KH-1-ky,
-				// columns ix..ix+KW-1 of the padded result.
-				off := ((iy+l.KH-1)*c.pw + ix) * c.outC
-				rowadd.Rows(v, c.wf, ci*l.KH*kyStep, kyStep, ct, off, -rowStep, seg, l.KH)
 			}
 		} else {
 			for j, v := range x {
