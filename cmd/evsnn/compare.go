@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -135,7 +136,7 @@ func compareResults(set *mnist.Set, annPred []int, annWall time.Duration, dres, 
 		} else {
 			out.Disagreements = append(out.Disagreements, disagreementJSON{Image: i, Label: set.Labels[i], Dense: dres.Predictions[i], Event: eres.Predictions[i], ANN: annPred[i]})
 		}
-		if dres.ImageSpikes != nil && eres.ImageSpikes != nil && !equalInt64(dres.ImageSpikes[i], eres.ImageSpikes[i]) {
+		if dres.ImageSpikes != nil && eres.ImageSpikes != nil && !slices.Equal(dres.ImageSpikes[i], eres.ImageSpikes[i]) {
 			out.ImagesSpikes = append(out.ImagesSpikes, imageSpikeDiffJSON{Image: i, Dense: dres.ImageSpikes[i], Event: eres.ImageSpikes[i]})
 		}
 	}
@@ -152,18 +153,6 @@ func compareResults(set *mnist.Set, annPred []int, annWall time.Duration, dres, 
 		out.Layers = append(out.Layers, compareLayerJSON{Name: dl.Name, DenseSpikes: dl.Spikes, EventSpikes: el.Spikes, RelDiff: rel, DenseSOPs: dl.SOPs, EventSOPs: el.SOPs})
 	}
 	return out
-}
-
-func equalInt64(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func printCompare(w io.Writer, c *compareJSON, show int) {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -513,7 +514,7 @@ func decodeLayer(i int, raw json.RawMessage, tensors map[string]*tensor, used ma
 	}
 	if len(fields) != len(want) {
 		for f := range fields {
-			if !contains(want, f) {
+			if !slices.Contains(want, f) {
 				return nil, invalid("%s: unknown field %q", where, f)
 			}
 		}
@@ -529,7 +530,7 @@ func decodeLayer(i int, raw json.RawMessage, tensors map[string]*tensor, used ma
 			}
 			return nil, nil
 		}
-		if shape != nil && !equalInts(t.shape, shape) {
+		if shape != nil && !slices.Equal(t.shape, shape) {
 			return nil, invalid("%s: tensor %q has shape %v, want %v", where, full, t.shape, shape)
 		}
 		used[full] = true
@@ -650,25 +651,4 @@ func decodeLayer(i int, raw json.RawMessage, tensors map[string]*tensor, used ma
 			V0Fraction: d.V0Fraction, V0: v0}, nil
 	}
 	return nil, invalid("%s: unknown layer kind", where)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
