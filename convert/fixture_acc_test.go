@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/evsnn/evsnn/convert"
+	"github.com/evsnn/evsnn/internal/fixture"
 	"github.com/evsnn/evsnn/network"
 	"github.com/evsnn/evsnn/network/dense"
 )
@@ -109,8 +110,8 @@ func TestFixtureSubset(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		images, subsetTs = 40, []int{4, 8, 16}
 	}
-	ann := loadLeNet(t)
-	x, y := loadMNIST(t, "test", images)
+	ann := fixture.LeNet(t)
+	x, y := fixture.MNIST(t, "test", images)
 	got := runVariants(t, ann, x, y, subsetTs, "a,b,c,d", nil)
 	if os.Getenv("EVSNN_RECORD") != "" {
 		var b strings.Builder
@@ -178,9 +179,9 @@ func TestFixtureFull(t *testing.T) {
 	if s := os.Getenv("EVSNN_FULL_VARIANTS"); s != "" {
 		variants = s
 	}
-	ann := loadLeNet(t)
-	exp := loadExpected(t)
-	x, y := loadMNIST(t, "test", 0)
+	ann := fixture.LeNet(t)
+	exp := fixture.LoadExpected(t)
+	x, y := fixture.MNIST(t, "test", 0)
 	n := float64(len(y))
 	check := func(v string, got map[int]variantStats, Ts []int) {
 		for _, T := range Ts {

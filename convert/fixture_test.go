@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/evsnn/evsnn/convert"
+	"github.com/evsnn/evsnn/internal/fixture"
 	"github.com/evsnn/evsnn/network"
 	"github.com/evsnn/evsnn/network/dense"
 )
@@ -31,9 +32,9 @@ func TestFixtureThresholds(t *testing.T) {
 	if raceEnabled || testing.Short() {
 		t.Skip("runs the ANN over 1,024 images: skipped with -race and -short")
 	}
-	ann := loadLeNet(t)
-	exp := loadExpected(t)
-	calib, _ := loadMNIST(t, "train", convert.DefaultCalibImages)
+	ann := fixture.LeNet(t)
+	exp := fixture.LoadExpected(t)
+	calib, _ := fixture.MNIST(t, "train", convert.DefaultCalibImages)
 	la, err := convert.Activations(ann, calib, convert.DefaultCalibImages)
 	if err != nil {
 		t.Fatal(err)
@@ -97,14 +98,14 @@ func TestFixtureThresholds(t *testing.T) {
 // TestFixtureTrace checks variant a (max thresholds, v(0) = 0) at T = 32 on
 // the first 16 test images against the PyTorch trace.
 func TestFixtureTrace(t *testing.T) {
-	ann := loadLeNet(t)
-	exp := loadExpected(t)
+	ann := fixture.LeNet(t)
+	exp := fixture.LoadExpected(t)
 	maxTh, _ := calibThresholds(t, ann)
 	snn, err := convert.Convert(ann, maxTh, convert.Options{Images: convert.DefaultCalibImages})
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, y := loadMNIST(t, "test", 16)
+	x, y := fixture.MNIST(t, "test", 16)
 	res, err := dense.Engine{SkipSilent: true}.Run(snn, x, y, network.SimOptions{T: 32, KeepOutputs: true})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evsnn/evsnn/internal/fixture"
 	"github.com/evsnn/evsnn/network"
 	"github.com/evsnn/evsnn/network/dense"
 )
@@ -15,8 +16,8 @@ import (
 // package's tests do not depend on package convert.
 func fixtureSNN(tb testing.TB) *network.Network {
 	tb.Helper()
-	snn := loadLeNet(tb)
-	exp := loadExpected(tb)
+	snn := fixture.LeNet(tb)
+	exp := fixture.LoadExpected(tb)
 	k := 0
 	for i, l := range snn.Layers {
 		if l.Kind() == network.KindReLU {
@@ -48,7 +49,7 @@ func cpuTime() time.Duration {
 func BenchmarkLeNet(b *testing.B) {
 	snn := fixtureSNN(b)
 	const images, T = 100, 32
-	x, y := loadMNIST(b, "test", images)
+	x, y := fixture.MNIST(b, "test", images)
 	for _, bs := range []int{1, 10, 100} {
 		b.Run(fmt.Sprintf("batch=%d", bs), func(b *testing.B) {
 			e := dense.Engine{BatchSize: bs}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evsnn/evsnn/internal/fixture"
 	"github.com/evsnn/evsnn/network"
 	"github.com/evsnn/evsnn/network/dense"
 )
@@ -380,7 +381,7 @@ func naiveRun(t *testing.T, net *network.Network, x []float32, labels []int, opt
 // seed and each image's dataset index.
 func TestPoissonReproducible(t *testing.T) {
 	snn := fixtureSNN(t)
-	x, y := loadMNIST(t, "test", 6)
+	x, y := fixture.MNIST(t, "test", 6)
 	run := func(seed uint64, first, n, offset int) *network.SimResult {
 		r, err := dense.Engine{BatchSize: 2}.Run(snn, x[first*784:(first+n)*784], y[first:first+n],
 			network.SimOptions{T: 8, Encoding: network.EncodingPoisson, Seed: seed, ImageOffset: offset, KeepOutputs: true})
@@ -411,7 +412,7 @@ func TestPoissonReproducible(t *testing.T) {
 // are grouped or spread over goroutines, on the fixture network.
 func TestWorkersAndBatches(t *testing.T) {
 	snn := fixtureSNN(t)
-	x, y := loadMNIST(t, "test", 12)
+	x, y := fixture.MNIST(t, "test", 12)
 	var ref *network.SimResult
 	for _, c := range []struct{ batch, workers int }{{0, 1}, {1, 1}, {5, 2}, {100, 3}, {4, 0}} {
 		var progress []int
