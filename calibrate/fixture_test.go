@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/evsnn/evsnn/dataset/mnist"
+	"github.com/evsnn/evsnn/dense"
 	"github.com/evsnn/evsnn/event"
+	"github.com/evsnn/evsnn/format/onnx"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/dense"
-	"github.com/evsnn/evsnn/network/onnx"
 )
 
 // fixtureANN imports testdata/mnist_lenet.onnx.

@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/evsnn/evsnn/convert"
+	"github.com/evsnn/evsnn/dense"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/dense"
 )
 
 // exampleANN is a 2-input, 2-hidden, 2-class multilayer perceptron.

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/evsnn/evsnn/convert"
+	"github.com/evsnn/evsnn/dense"
 	"github.com/evsnn/evsnn/internal/fixture"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/dense"
 )
 
 // variantStats are the results of one fixture variant at one T: images

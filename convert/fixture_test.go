@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/evsnn/evsnn/convert"
+	"github.com/evsnn/evsnn/dense"
 	"github.com/evsnn/evsnn/internal/fixture"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/dense"
 )
 
 // The thresholds of the fixture ANN over the first 1,024 training images,

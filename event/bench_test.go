@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evsnn/evsnn/dense"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/dense"
 )
 
 // BenchmarkFixtureImage is the per-image cost of the fixture network

@@ -1,6 +1,6 @@
 // Package event is evsnn's event-driven SNN engine (SPEC §5). It computes
 // exactly what SPEC §2 defines — the same spikes and readout as the dense
-// engine in package network/dense — while doing work only where spikes
+// engine in package dense — while doing work only where spikes
 // are, or where a constant current carries a neuron over its threshold.
 //
 // # Using it

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/evsnn/evsnn/dense"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/dense"
 )
 
 func randomImages(r *rand.Rand, net *network.Network, count int) []float32 {

@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"github.com/evsnn/evsnn/convert"
+	"github.com/evsnn/evsnn/dense"
 	"github.com/evsnn/evsnn/internal/fixture"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/dense"
 )
 
 // The fixture (LeNet ONNX, expected numbers, MNIST test set) comes from

@@ -644,7 +644,7 @@ func (s *Simulator) record(k int, t int32, spikes []int32, res *ImageResult) {
 
 // directCurrent computes the constant input current of the first weighted
 // layer for direct input, once per image, in the order the dense engine
-// (network/dense) sums it: the current starts at the bias and each nonzero
+// (dense) sums it: the current starts at the bias and each nonzero
 // input value, in increasing C,H,W index, adds value × its weight row
 // (multiply, then add). Layers before the first weighted one (AvgPool2d,
 // Flatten) run their dense Forward.

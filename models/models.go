@@ -3,8 +3,8 @@ package models
 import (
 	_ "embed"
 
+	"github.com/evsnn/evsnn/format/modelfile"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/modelfile"
 )
 
 //go:embed default.evsnn

@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/evsnn/evsnn/dataset/mnist"
+	"github.com/evsnn/evsnn/format/modelfile"
 	"github.com/evsnn/evsnn/models"
-	"github.com/evsnn/evsnn/network/modelfile"
-	"github.com/evsnn/evsnn/network/train"
+	"github.com/evsnn/evsnn/train"
 )
 
 var reproduce = flag.Bool("reproduce", false, "retrain the default model (several minutes) and compare it byte for byte with default.evsnn")

@@ -7,12 +7,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/evsnn/evsnn/analysis/plot"
+	"github.com/evsnn/evsnn/analysis/profile"
+	"github.com/evsnn/evsnn/analysis/report"
 	"github.com/evsnn/evsnn/dataset/mnist"
+	"github.com/evsnn/evsnn/dense"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/dense"
-	"github.com/evsnn/evsnn/network/plot"
-	"github.com/evsnn/evsnn/network/profile"
-	"github.com/evsnn/evsnn/network/report"
 )
 
 // analysis is one profiled run: the SNN on the test images with one engine,

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/evsnn/evsnn/calibrate"
+	"github.com/evsnn/evsnn/format/modelfile"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/modelfile"
 )
 
 // CalibrateCmd fits an SNN to T steps layer by layer (SPEC §4): threshold

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/evsnn/evsnn/dataset/mnist"
+	"github.com/evsnn/evsnn/dense"
 	"github.com/evsnn/evsnn/event"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/dense"
 )
 
 // CompareCmd runs the ANN, the dense SNN and the event SNN on the same

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/evsnn/evsnn/convert"
+	"github.com/evsnn/evsnn/format/modelfile"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/modelfile"
 )
 
 // ConvertCmd turns an ANN into an SNN by threshold balancing (SPEC §3).

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/evsnn/evsnn/analysis/profile"
 	"github.com/evsnn/evsnn/convert"
-	"github.com/evsnn/evsnn/network/profile"
 )
 
 // DemoCmd is the main job: the built-in MNIST CNN converted, simulated

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/evsnn/evsnn/format/nir"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/nir"
 )
 
 // ExportCmd writes a converted network as a NIR file (Neuromorphic

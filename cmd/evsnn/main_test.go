@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evsnn/evsnn/format/modelfile"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/modelfile"
 )
 
 // runCLI runs the command line in-process and returns its exit status,

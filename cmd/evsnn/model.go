@@ -8,10 +8,10 @@ import (
 	"strings"
 
 	"github.com/evsnn/evsnn/dataset/mnist"
+	"github.com/evsnn/evsnn/format/modelfile"
+	"github.com/evsnn/evsnn/format/onnx"
 	"github.com/evsnn/evsnn/models"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/modelfile"
-	"github.com/evsnn/evsnn/network/onnx"
 )
 
 // maxModelBytes bounds what a command reads as a model file.

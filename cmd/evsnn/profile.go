@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/evsnn/evsnn/network/profile"
+	"github.com/evsnn/evsnn/analysis/profile"
 )
 
 // energyFlags set the constants of the energy estimate.

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/evsnn/evsnn/dataset/mnist"
+	"github.com/evsnn/evsnn/dense"
 	"github.com/evsnn/evsnn/event"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/dense"
 )
 
 // simFlags are the flags every simulating command shares.

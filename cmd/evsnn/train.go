@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/evsnn/evsnn/dataset/mnist"
+	"github.com/evsnn/evsnn/format/modelfile"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/modelfile"
-	"github.com/evsnn/evsnn/network/train"
+	"github.com/evsnn/evsnn/train"
 )
 
 // TrainCmd trains an ANN on MNIST (SPEC §7: evsnn train [--epochs N]
@@ -30,7 +30,7 @@ type TrainCmd struct {
 	Schedule    string  `help:"Learning-rate schedule: cosine (to 0 over the run), step (×gamma every --step-epochs), constant (default cosine)." enum:"cosine,step,constant," default:""`
 	StepEpochs  int     `help:"Step schedule: epochs between decays (default 1)."`
 	Gamma       float64 `help:"Step schedule: decay factor (default 0.5)."`
-	Arch        string  `help:"Architecture as a JSON file (see package network/train)." type:"existingfile" placeholder:"FILE.json" xor:"arch"`
+	Arch        string  `help:"Architecture as a JSON file (see package train)." type:"existingfile" placeholder:"FILE.json" xor:"arch"`
 	Layers      string  `help:"Architecture as a list, e.g. conv16k5p2,relu,pool2,flatten,fc10 (default: the fixture's LeNet)." placeholder:"LIST" xor:"arch"`
 	Resume      string  `help:"Continue the run saved in this checkpoint; its settings are kept." type:"existingfile" placeholder:"CHECKPOINT"`
 	Checkpoint  string  `help:"Checkpoint written after every epoch and on Ctrl-C (default: OUTPUT.ckpt; removed once the run is done)." type:"path" placeholder:"FILE"`

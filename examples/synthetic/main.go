@@ -11,9 +11,9 @@ import (
 	"log"
 	"time"
 
+	"github.com/evsnn/evsnn/dense"
 	"github.com/evsnn/evsnn/event"
 	"github.com/evsnn/evsnn/network"
-	"github.com/evsnn/evsnn/network/dense"
 )
 
 func main() {

@@ -1,0 +1,481 @@
+package dense_test
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/evsnn/evsnn/dense"
+	"github.com/evsnn/evsnn/internal/fixture"
+	"github.com/evsnn/evsnn/network"
+)
+
+// tinySNN is input [1] → Linear(1→1, w=1) → spiking → Linear(1→1, w=1):
+// the readout accumulates θ per spike.
+func tinySNN(alpha float32, reset network.Reset, v0 float32) *network.Network {
+	return &network.Network{
+		Input: network.Shape{1},
+		Layers: []network.Layer{
+			&network.Linear{LayerName: "fc1", In: 1, Out: 1, Weight: []float32{1}, Bias: []float32{0}},
+			&network.Spiking{LayerName: "spk", Threshold: []float32{1}, Alpha: alpha, Reset: reset, V0Fraction: v0},
+			&network.Linear{LayerName: "out", In: 1, Out: 1, Weight: []float32{1}, Bias: []float32{0}},
+		},
+	}
+}
+
+// steps lists the steps (1-based) at which the single neuron fired.
+func steps(r *network.SimResult) []int {
+	var s []int
+	for t, n := range r.Layers[0].SpikesByStep {
+		if n > 0 {
+			s = append(s, t+1)
+		}
+	}
+	return s
+}
+
+// TestNeuronModels checks IF, LIF, soft and hard reset and v(0) on a
+// single neuron driven by a constant current, against spike trains
+// computed by hand (all values are dyadic, so float32 is exact).
+func TestNeuronModels(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		alpha float32
+		reset network.Reset
+		v0    float32
+		x     float32
+		want  []int
+	}{
+		// v: .75, 1.5→.5, 1.25→.25, 1→0, .75, 1.5→.5, 1.25→.25, 1→0
+		{"IF soft", 1, network.ResetSoft, 0, 0.75, []int{2, 3, 4, 6, 7, 8}},
+		// v: .75, 1.5→0, .75, 1.5→0, ...
+		{"IF hard", 1, network.ResetHard, 0, 0.75, []int{2, 4, 6, 8}},
+		// v: 1.25→.25, 1→0, .75, 1.5→.5, 1.25→.25, 1→0, .75, 1.5→.5
+		{"IF soft v0=.5θ", 1, network.ResetSoft, 0.5, 0.75, []int{1, 2, 4, 5, 6, 8}},
+		// v: .625, .9375, 1.09375→.09375, .671875, .9609375,
+		// 1.10546875→.10546875, .677734375, .9638671875
+		{"LIF .5 soft", 0.5, network.ResetSoft, 0, 0.625, []int{3, 6}},
+		// v: .5, .75, .875, .9375, .96875, ... never reaches 1
+		{"LIF .5 below", 0.5, network.ResetSoft, 0, 0.5, nil},
+		// v: .75, 1.125→.125, .8125, 1.15625→.15625, .828125, 1.1640625→.1640625, ...
+		{"LIF .5 soft fast", 0.5, network.ResetSoft, 0, 0.75, []int{2, 4, 6, 8}},
+		// v: .875, 1.3125→0, .875, 1.3125→0: hard reset forgets the excess
+		{"LIF .5 hard", 0.5, network.ResetHard, 0, 0.875, []int{2, 4, 6, 8}},
+		// soft keeps it: .875, 1.3125→.3125, 1.03125→.03125, .890625, 1.3203125→.3203125, 1.03515625→.03515625, .892578125, 1.3212890625
+		{"LIF .5 soft keeps excess", 0.5, network.ResetSoft, 0, 0.875, []int{2, 3, 5, 6, 8}},
+		// v = θ exactly fires (v ≥ θ)
+		{"IF tie fires", 1, network.ResetSoft, 0, 0.5, []int{2, 4, 6, 8}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			net := tinySNN(c.alpha, c.reset, c.v0)
+			r, err := dense.Engine{}.Run(net, []float32{c.x}, []int{0}, network.SimOptions{T: 8, KeepOutputs: true, KeepCounts: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := steps(r); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("spikes at steps %v, want %v", got, c.want)
+			}
+			n := int64(len(c.want))
+			if r.Layers[0].Spikes != n || r.ImageSpikes[0][0] != n || r.Counts[0][0] != int32(n) {
+				t.Errorf("spike totals %d / %d / %d, want %d", r.Layers[0].Spikes, r.ImageSpikes[0][0], r.Counts[0][0], n)
+			}
+			if r.Outputs[0] != float32(n) {
+				t.Errorf("readout %v, want %d (θ = 1 per spike)", r.Outputs[0], n)
+			}
+			if r.Layers[0].SOPs != n {
+				t.Errorf("SOPs %d, want %d (fan-out 1)", r.Layers[0].SOPs, n)
+			}
+			if n > 0 && (r.Layers[0].FirstSpikers != 1 || r.Layers[0].FirstSpikeSum != int64(c.want[0])) {
+				t.Errorf("first spike %d/%d, want %d/1", r.Layers[0].FirstSpikeSum, r.Layers[0].FirstSpikers, c.want[0])
+			}
+		})
+	}
+}
+
+// TestDelays checks that a spike emitted at step t reaches a layer with
+// delay d at step t+d, the bias still arriving every step.
+func TestDelays(t *testing.T) {
+	net := tinySNN(1, network.ResetSoft, 0)
+	net.Layers[2].(*network.Linear).Bias[0] = 0.0625
+	run := func(delays []int) *network.SimResult {
+		r, err := dense.Engine{}.Run(net, []float32{0.75}, nil, network.SimOptions{T: 8, KeepOutputs: true, Delays: delays})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	// Input delayed by 2: the neuron sees 0 at steps 1, 2, then 0.75.
+	if got, want := steps(run([]int{2, 0, 0})), []int{4, 5, 6, 8}; !reflect.DeepEqual(got, want) {
+		t.Errorf("input delay 2: spikes at %v, want %v", got, want)
+	}
+	// Readout delayed by 3: of the spikes at 2,3,4,6,7,8 those of steps
+	// ≤ 5 arrive by step 8: 3 spikes, plus 8 biases.
+	r := run([]int{0, 0, 3})
+	if got, want := r.Outputs[0], float32(3+8*0.0625); got != want {
+		t.Errorf("readout delay 3: output %v, want %v", got, want)
+	}
+	if got, want := steps(r), []int{2, 3, 4, 6, 7, 8}; !reflect.DeepEqual(got, want) {
+		t.Errorf("readout delay 3: spikes at %v, want %v", got, want)
+	}
+}
+
+// TestMatchesNaive compares the engine with a naive step-by-step
+// simulation built from package network's forward kernels, on random
+// dyadic networks (weights, inputs and thresholds small multiples of
+// powers of two, so every sum is exact in float32 whatever its order):
+// every count, step and output must be equal.
+func TestMatchesNaive(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		alpha  float32
+		reset  network.Reset
+		enc    network.Encoding
+		delays []int
+		// poolFirst puts the first average pool before the first
+		// spiking layer instead of after it.
+		poolFirst bool
+	}{
+		{"IF soft direct", 1, network.ResetSoft, network.EncodingDirect, nil, false},
+		{"IF hard poisson", 1, network.ResetHard, network.EncodingPoisson, nil, false},
+		{"LIF soft direct", 0.5, network.ResetSoft, network.EncodingDirect, nil, false},
+		{"LIF hard poisson", 0.5, network.ResetHard, network.EncodingPoisson, nil, false},
+		{"IF soft delays", 1, network.ResetSoft, network.EncodingDirect, []int{1, 0, 0, 2, 0, 0, 1, 0, 3}, false},
+		{"IF soft poisson delays", 1, network.ResetSoft, network.EncodingPoisson, []int{2, 0, 0, 0, 0, 0, 0, 0, 1}, false},
+		{"IF soft pool before spikes", 1, network.ResetSoft, network.EncodingDirect, nil, true},
+		{"LIF hard pool before spikes poisson", 0.5, network.ResetHard, network.EncodingPoisson, nil, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, uint64(len(c.name))))
+			net := randomSNN(rng, c.alpha, c.reset, c.poolFirst)
+			const images, T = 7, 12
+			x := make([]float32, images*net.Input.Size())
+			for i := range x {
+				x[i] = float32(rng.IntN(17)) / 16
+			}
+			labels := make([]int, images)
+			for i := range labels {
+				labels[i] = rng.IntN(3)
+			}
+			opts := network.SimOptions{T: T, Encoding: c.enc, Seed: 42, ImageOffset: 5, KeepOutputs: true, KeepCounts: true, Delays: c.delays}
+			want := naiveRun(t, net, x, labels, opts)
+			if (want.InputSpikes > 0) != (c.enc == network.EncodingPoisson) {
+				t.Fatalf("encoding %q: %d input spikes", c.enc, want.InputSpikes)
+			}
+			for _, e := range []dense.Engine{{}, {BatchSize: 1}, {BatchSize: 3}, {SkipSilent: true}, {SkipSilent: true, BatchSize: 3}} {
+				for _, w := range []int{1, 2} {
+					o := opts
+					o.Workers = w
+					got, err := e.Run(net, x, labels, o)
+					if err != nil {
+						t.Fatal(err)
+					}
+					compareResults(t, got, want)
+				}
+			}
+			for _, l := range want.Layers {
+				if l.Spikes == 0 || l.Spikes == int64(l.Neurons*images*T) {
+					t.Errorf("layer %s: %d spikes: the test network does not exercise it", l.Name, l.Spikes)
+				}
+			}
+			t.Logf("spikes per layer: %d %d %d, correct after T: %d", want.Layers[0].Spikes, want.Layers[1].Spikes, want.Layers[2].Spikes, want.CorrectByStep[T-1])
+		})
+	}
+}
+
+func compareResults(t *testing.T, got, want *network.SimResult) {
+	t.Helper()
+	g, w := *got, *want
+	g.Wall, w.Wall = 0, 0
+	g.Engine = w.Engine // "dense" or "dense-skip": the same numbers
+	if !reflect.DeepEqual(g.Predictions, w.Predictions) {
+		t.Errorf("predictions %v, want %v", g.Predictions, w.Predictions)
+	}
+	if !reflect.DeepEqual(g.CorrectByStep, w.CorrectByStep) {
+		t.Errorf("correct by step %v, want %v", g.CorrectByStep, w.CorrectByStep)
+	}
+	if !reflect.DeepEqual(g.Outputs, w.Outputs) {
+		t.Errorf("outputs %v, want %v", g.Outputs, w.Outputs)
+	}
+	if !reflect.DeepEqual(g.Counts, w.Counts) {
+		t.Errorf("per-neuron counts differ")
+	}
+	if !reflect.DeepEqual(g.ImageSpikes, w.ImageSpikes) {
+		t.Errorf("image spikes %v, want %v", g.ImageSpikes, w.ImageSpikes)
+	}
+	if !reflect.DeepEqual(g.Layers, w.Layers) {
+		t.Errorf("layer stats\n got %+v\nwant %+v", g.Layers, w.Layers)
+	}
+	if !reflect.DeepEqual(g, w) {
+		t.Errorf("results differ")
+	}
+}
+
+// randomSNN is a small dyadic SNN exercising both convolution paths
+// (stride 1 and 2), pooling after a spiking layer, flatten, per-channel
+// and per-layer thresholds and per-neuron initial potentials.
+func randomSNN(rng *rand.Rand, alpha float32, reset network.Reset, poolFirst bool) *network.Network {
+	w := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(rng.IntN(33)-14) / 16
+		}
+		return s
+	}
+	v0 := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = float32(rng.IntN(5)) / 8
+		}
+		return s
+	}
+	net := &network.Network{
+		Input: network.Shape{2, 8, 8},
+		Layers: []network.Layer{
+			&network.Conv2d{LayerName: "c1", InC: 2, OutC: 3, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Weight: w(54), Bias: w(3)},
+			&network.Spiking{LayerName: "s1", Threshold: []float32{1, 1.5, 2}, Alpha: alpha, Reset: reset},
+			&network.AvgPool2d{LayerName: "p1", KH: 2, KW: 2, StrideH: 2, StrideW: 2},
+			&network.Conv2d{LayerName: "c2", InC: 3, OutC: 4, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, Weight: w(108), Bias: w(4)},
+			&network.Spiking{LayerName: "s2", Threshold: []float32{2}, Alpha: alpha, Reset: reset, V0Fraction: 0.5, V0: v0(16)},
+			&network.Flatten{LayerName: "f"},
+			&network.Linear{LayerName: "l1", In: 16, Out: 6, Weight: w(96), Bias: w(6)},
+			&network.Spiking{LayerName: "s3", Threshold: []float32{0.5}, Alpha: alpha, Reset: reset},
+			&network.Linear{LayerName: "l2", In: 6, Out: 3, Weight: w(18), Bias: w(3)},
+		},
+	}
+	if poolFirst {
+		net.Layers[1], net.Layers[2] = net.Layers[2], net.Layers[1]
+	}
+	return net
+}
+
+// naiveRun simulates image by image, step by step, layer by layer with
+// package network's kernels and a literal reading of SPEC §2.
+func naiveRun(t *testing.T, net *network.Network, x []float32, labels []int, opts network.SimOptions) *network.SimResult {
+	t.Helper()
+	shapes, err := net.Shapes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inSize := net.Input.Size()
+	count := len(x) / inSize
+	spk := net.SpikingLayers()
+	classes := shapes[len(shapes)-1].Size()
+	res := &network.SimResult{Engine: "dense", T: opts.T, Images: count, Encoding: network.EncodingDirect,
+		Predictions: make([]int, count), CorrectByStep: make([]int, opts.T), Outputs: make([]float32, count*classes)}
+	inFan, err := net.FanOut(-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Encoding == network.EncodingPoisson {
+		res.Encoding = network.EncodingPoisson
+	}
+	for k, li := range spk {
+		res.Layers = append(res.Layers, network.LayerStats{Name: net.Layers[li].Name(), Layer: li,
+			Neurons: shapes[li].Size(), SpikesByStep: make([]int64, opts.T)})
+		res.Counts = append(res.Counts, make([]int32, count*shapes[li].Size()))
+		_ = k
+	}
+	for img := 0; img < count; img++ {
+		res.ImageSpikes = append(res.ImageSpikes, make([]int64, len(spk)))
+		v := map[int][]float32{}
+		for _, li := range spk {
+			s := net.Layers[li].(*network.Spiking)
+			v[li] = make([]float32, shapes[li].Size())
+			for j := range v[li] {
+				v[li][j] = s.InitialPotential(shapes[li], j)
+			}
+		}
+		// history[i][t] is the input of weighted layer i at step t.
+		history := map[int][][]float32{}
+		acc := make([]float32, classes)
+		var ws network.Workspace
+		for step := 1; step <= opts.T; step++ {
+			in := append([]float32(nil), x[img*inSize:(img+1)*inSize]...)
+			if opts.Encoding == network.EncodingPoisson {
+				network.PoissonFrame(in, x[img*inSize:(img+1)*inSize], opts.Seed, opts.ImageOffset+img, step)
+				for i, s := range in {
+					if s == 1 {
+						res.InputSpikes++
+						res.InputSOPs += int64(inFan[i])
+					}
+				}
+			}
+			inShape := net.Input
+			for i, l := range net.Layers {
+				out := make([]float32, shapes[i].Size())
+				src := in
+				if opts.Delays != nil && opts.Delays[i] > 0 {
+					history[i] = append(history[i], in)
+					if s := step - opts.Delays[i]; s >= 1 {
+						src = history[i][s-1]
+					} else {
+						src = make([]float32, len(in))
+					}
+				}
+				switch l := l.(type) {
+				case *network.Conv2d:
+					l.Forward(out, src, inShape, 1, &ws)
+				case *network.Linear:
+					l.Forward(out, src, 1)
+				case *network.AvgPool2d:
+					l.Forward(out, src, inShape, 1)
+				case *network.Flatten:
+					copy(out, src)
+				case *network.Spiking:
+					k := 0
+					for kk, li := range spk {
+						if li == i {
+							k = kk
+						}
+					}
+					for j := range out {
+						vv := float32(l.Alpha*v[i][j]) + src[j]
+						th := l.ThresholdAt(shapes[i], j)
+						if vv >= th {
+							if l.Reset == network.ResetHard {
+								vv = 0
+							} else {
+								vv -= th
+							}
+							out[j] = th
+							c := &res.Counts[k][img*shapes[i].Size()+j]
+							if *c == 0 {
+								res.Layers[k].FirstSpikeSum += int64(step)
+								res.Layers[k].FirstSpikers++
+							}
+							*c++
+							res.Layers[k].Spikes++
+							res.Layers[k].SpikesByStep[step-1]++
+							res.ImageSpikes[img][k]++
+						}
+						v[i][j] = vv
+					}
+				}
+				in, inShape = out, shapes[i]
+			}
+			for c := range acc {
+				acc[c] += in[c]
+			}
+			if network.Argmax(acc) == labels[img] {
+				res.CorrectByStep[step-1]++
+			}
+		}
+		res.Predictions[img] = network.Argmax(acc)
+		copy(res.Outputs[img*classes:], acc)
+	}
+	for k, li := range spk {
+		fan, err := net.FanOut(li)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := shapes[li].Size()
+		for i, c := range res.Counts[k] {
+			res.Layers[k].SOPs += int64(c) * int64(fan[i%size])
+		}
+	}
+	return res
+}
+
+// TestPoissonReproducible checks that Poisson input depends only on the
+// seed and each image's dataset index.
+func TestPoissonReproducible(t *testing.T) {
+	snn := fixtureSNN(t)
+	x, y := fixture.MNIST(t, "test", 6)
+	run := func(seed uint64, first, n, offset int) *network.SimResult {
+		r, err := dense.Engine{BatchSize: 2}.Run(snn, x[first*784:(first+n)*784], y[first:first+n],
+			network.SimOptions{T: 8, Encoding: network.EncodingPoisson, Seed: seed, ImageOffset: offset, KeepOutputs: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b := run(7, 0, 6, 0), run(7, 0, 6, 0)
+	if !reflect.DeepEqual(a.Outputs, b.Outputs) || !reflect.DeepEqual(a.ImageSpikes, b.ImageSpikes) {
+		t.Errorf("same seed, different results")
+	}
+	if c := run(8, 0, 6, 0); reflect.DeepEqual(a.Outputs, c.Outputs) {
+		t.Errorf("seeds 7 and 8 gave the same outputs")
+	}
+	// Images 3..5 simulated alone, with their dataset offset, see the
+	// same input spikes as in the run over all six.
+	part := run(7, 3, 3, 3)
+	if !reflect.DeepEqual(part.Outputs, a.Outputs[3*10:]) || !reflect.DeepEqual(part.ImageSpikes, a.ImageSpikes[3:]) {
+		t.Errorf("a slice of the data with ImageOffset differs from the full run")
+	}
+	if noOff := run(7, 3, 3, 0); reflect.DeepEqual(noOff.Outputs, a.Outputs[3*10:]) {
+		t.Errorf("without ImageOffset the slice should see other input spikes")
+	}
+}
+
+// TestWorkersAndBatches checks that results do not depend on how images
+// are grouped or spread over goroutines, on the fixture network.
+func TestWorkersAndBatches(t *testing.T) {
+	snn := fixtureSNN(t)
+	x, y := fixture.MNIST(t, "test", 12)
+	var ref *network.SimResult
+	for _, c := range []struct{ batch, workers int }{{0, 1}, {1, 1}, {5, 2}, {100, 3}, {4, 0}} {
+		var progress []int
+		r, err := dense.Engine{BatchSize: c.batch}.Run(snn, x, y, network.SimOptions{T: 6, Workers: c.workers,
+			KeepCounts: true, KeepOutputs: true, Progress: func(d int) { progress = append(progress, d) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(progress) == 0 || progress[len(progress)-1] != 12 {
+			t.Errorf("batch %d workers %d: progress %v does not end at 12", c.batch, c.workers, progress)
+		}
+		if ref == nil {
+			ref = r
+			continue
+		}
+		compareResults(t, r, ref)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	snn := tinySNN(1, network.ResetSoft, 0)
+	ann := tinySNN(1, network.ResetSoft, 0)
+	ann.Layers[1] = &network.ReLU{LayerName: "relu"}
+	noSpk := &network.Network{Input: network.Shape{1}, Layers: []network.Layer{snn.Layers[0]}}
+	lastSpk := &network.Network{Input: network.Shape{1}, Layers: snn.Layers[:2]}
+	ok := network.SimOptions{T: 4}
+	for _, c := range []struct {
+		name   string
+		e      dense.Engine
+		net    *network.Network
+		x      []float32
+		labels []int
+		opts   network.SimOptions
+		want   string
+	}{
+		{"nil network", dense.Engine{}, nil, []float32{1}, nil, ok, "nil network"},
+		{"ANN", dense.Engine{}, ann, []float32{1}, nil, ok, "ReLU"},
+		{"no spiking layer", dense.Engine{}, noSpk, []float32{1}, nil, ok, "no spiking layer"},
+		{"no readout", dense.Engine{}, lastSpk, []float32{1}, nil, ok, "no readout"},
+		{"T = 0", dense.Engine{}, snn, []float32{1}, nil, network.SimOptions{}, "T = 0"},
+		{"bad encoding", dense.Engine{}, snn, []float32{1}, nil, network.SimOptions{T: 1, Encoding: "rate"}, "encoding"},
+		{"negative batch", dense.Engine{BatchSize: -1}, snn, []float32{1}, nil, ok, "batch size"},
+		{"labels", dense.Engine{}, snn, []float32{1, 2}, []int{1}, ok, "1 labels for 2 images"},
+		{"delays length", dense.Engine{}, snn, []float32{1}, nil, network.SimOptions{T: 1, Delays: []int{0}}, "1 delays for 3 layers"},
+		{"delay on spiking layer", dense.Engine{}, snn, []float32{1}, nil, network.SimOptions{T: 1, Delays: []int{0, 1, 0}}, "only weighted layers"},
+		{"negative delay", dense.Engine{}, snn, []float32{1}, nil, network.SimOptions{T: 1, Delays: []int{-1, 0, 0}}, "delay"},
+		{"negative workers", dense.Engine{}, snn, []float32{1}, nil, network.SimOptions{T: 1, Workers: -1}, "workers"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := c.e.Run(c.net, c.x, c.labels, c.opts)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %v, want one containing %q", err, c.want)
+			}
+		})
+	}
+	// An image count that is not whole.
+	conv := fixtureSNN(t)
+	if _, err := (dense.Engine{}).Run(conv, make([]float32, 785), nil, ok); err == nil || !strings.Contains(err.Error(), "whole number") {
+		t.Errorf("785 values: error %v", err)
+	}
+	// No images: an empty result, not an error.
+	r, err := dense.Engine{}.Run(snn, nil, nil, ok)
+	if err != nil || r.Images != 0 {
+		t.Errorf("no images: %v, %v", r, err)
+	}
+}
