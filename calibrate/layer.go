@@ -3,9 +3,8 @@ package calibrate
 import (
 	"fmt"
 	"math/bits"
-	"runtime"
-	"sync"
-	"sync/atomic"
+
+	pool "github.com/evsnn/evsnn/internal/parallel"
 
 	"github.com/evsnn/evsnn/network"
 )
@@ -65,32 +64,10 @@ func planStages(net *network.Network) ([]stage, error) {
 // parallel runs fn(0..n-1) on up to workers goroutines. Callers write
 // results by index, so the outcome does not depend on scheduling.
 func parallel(workers, n int, fn func(i int)) {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, n)
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			fn(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				fn(i)
-			}
-		}()
-	}
-	wg.Wait()
+	_ = pool.For(workers, n, func(_, i int) error {
+		fn(i)
+		return nil
+	})
 }
 
 // chunkSize is the number of images one parallel work item handles. It is

@@ -243,9 +243,9 @@ func TestConvertErrors(t *testing.T) {
 	}{
 		{"nil", nil, th, convert.Options{}, "nil network"},
 		{"no ReLU", noReLU, nil, convert.Options{}, "no ReLU layer"},
-		{"ReLU on input", reluFirst, [][]float32{{1}}, convert.Options{}, "acts on the input"},
-		{"ReLU after flatten", reluAfterFlatten, [][]float32{{1}}, convert.Options{}, "not by a Conv2d or Linear"},
-		{"no readout", reluLast, [][]float32{{1}}, convert.Options{}, "no readout"},
+		{"ReLU on input", reluFirst, [][]float32{{1}}, convert.Options{}, "a ReLU must follow"},
+		{"ReLU after flatten", reluAfterFlatten, [][]float32{{1}}, convert.Options{}, "must feed a ReLU or an Add"},
+		{"no readout", reluLast, [][]float32{{1}}, convert.Options{}, "needs a Linear readout"},
 		{"already SNN", snn, th, convert.Options{}, "already spiking"},
 		{"threshold count", ann, th[:1], convert.Options{}, "1 threshold sets for 2 ReLU layers"},
 		{"per-channel count", ann, [][]float32{{1, 2, 3}, {2}}, convert.Options{}, "3 thresholds, want 1 or 2"},

@@ -142,8 +142,6 @@ func TestMatchesNaive(t *testing.T) {
 		{"LIF hard poisson", 0.5, network.ResetHard, network.EncodingPoisson, nil, false},
 		{"IF soft delays", 1, network.ResetSoft, network.EncodingDirect, []int{1, 0, 0, 2, 0, 0, 1, 0, 3}, false},
 		{"IF soft poisson delays", 1, network.ResetSoft, network.EncodingPoisson, []int{2, 0, 0, 0, 0, 0, 0, 0, 1}, false},
-		{"IF soft pool before spikes", 1, network.ResetSoft, network.EncodingDirect, nil, true},
-		{"LIF hard pool before spikes poisson", 0.5, network.ResetHard, network.EncodingPoisson, nil, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, uint64(len(c.name))))
@@ -451,7 +449,7 @@ func TestErrors(t *testing.T) {
 		{"nil network", dense.Engine{}, nil, []float32{1}, nil, ok, "nil network"},
 		{"ANN", dense.Engine{}, ann, []float32{1}, nil, ok, "ReLU"},
 		{"no spiking layer", dense.Engine{}, noSpk, []float32{1}, nil, ok, "no spiking layer"},
-		{"no readout", dense.Engine{}, lastSpk, []float32{1}, nil, ok, "no readout"},
+		{"no readout", dense.Engine{}, lastSpk, []float32{1}, nil, ok, "needs a Linear readout"},
 		{"T = 0", dense.Engine{}, snn, []float32{1}, nil, network.SimOptions{}, "T = 0"},
 		{"bad encoding", dense.Engine{}, snn, []float32{1}, nil, network.SimOptions{T: 1, Encoding: "rate"}, "encoding"},
 		{"negative batch", dense.Engine{BatchSize: -1}, snn, []float32{1}, nil, ok, "batch size"},

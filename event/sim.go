@@ -58,37 +58,18 @@ func (w *Work) TotalAdds() int64 {
 	return s
 }
 
-// ImageResult is what one image's simulation produces. Per-layer slices
-// are indexed by spiking layer (in network order); the readout is not a
-// spiking layer.
+// ImageResult is what one image's simulation produces: the
+// network.ImageRecord both engines fill (per-layer slices indexed by
+// spiking layer, in network order; the readout is not a spiking layer),
+// and what the engine did.
 type ImageResult struct {
-	// Prediction is the argmax of the readout after T steps (first on ties).
-	Prediction int
-	// PredictionByStep[t-1] is the argmax after t steps.
-	PredictionByStep []int
-	// Output is the readout accumulator after T steps.
-	Output []float32
-	// Spikes, SOPs, FirstSpikeSum and FirstSpikers are per spiking layer,
-	// with the meaning of network.LayerStats.
-	Spikes        []int64
-	SOPs          []int64
-	FirstSpikeSum []int64
-	FirstSpikers  []int64
-	// SpikesByStep[k][t-1] is the number of spikes of spiking layer k at step t.
-	SpikesByStep [][]int32
-	// InputSpikes and InputSOPs count the Poisson input spikes and the
-	// SOPs they stand for (network.SimResult); zero with direct input.
-	InputSpikes, InputSOPs int64
-	// Counts[k] holds the per-neuron spike counts of spiking layer k in the
-	// network's (C,H,W) order; filled only when SimOptions.KeepCounts is set.
-	Counts [][]int32
+	network.ImageRecord
 	// Work is what the engine did for this image.
 	Work Work
 	// RecordRaster asks RunImage to record every spike in Raster
 	// (ordered by step, layer and neuron, in the network's C,H,W order).
 	// It allocates; leave it off for timing.
 	RecordRaster bool
-	Raster       []network.RasterEvent
 }
 
 // ev is one fan-out event: a (pooled) source position and the amplitude
@@ -429,14 +410,16 @@ func (s *Simulator) NumLayers() int { return len(s.p.layers) - 1 }
 func (s *Simulator) NewImageResult() *ImageResult {
 	nl := s.NumLayers()
 	r := &ImageResult{
-		PredictionByStep: make([]int, s.T),
-		Output:           make([]float32, len(s.A)),
-		Spikes:           make([]int64, nl),
-		SOPs:             make([]int64, nl),
-		FirstSpikeSum:    make([]int64, nl),
-		FirstSpikers:     make([]int64, nl),
-		SpikesByStep:     make([][]int32, nl),
-		Work:             newWork(nl + 1),
+		ImageRecord: network.ImageRecord{
+			PredictionByStep: make([]int, s.T),
+			Output:           make([]float32, len(s.A)),
+			Spikes:           make([]int64, nl),
+			SOPs:             make([]int64, nl),
+			FirstSpikeSum:    make([]int64, nl),
+			FirstSpikers:     make([]int64, nl),
+			SpikesByStep:     make([][]int32, nl),
+		},
+		Work: newWork(nl + 1),
 	}
 	for k := range r.SpikesByStep {
 		r.SpikesByStep[k] = make([]int32, s.T)
@@ -451,18 +434,7 @@ func (s *Simulator) NewImageResult() *ImageResult {
 }
 
 func (r *ImageResult) reset() {
-	r.Prediction = 0
-	r.InputSpikes, r.InputSOPs = 0, 0
-	r.Raster = r.Raster[:0]
-	clear(r.PredictionByStep)
-	clear(r.Output)
-	clear(r.Spikes)
-	clear(r.SOPs)
-	clear(r.FirstSpikeSum)
-	clear(r.FirstSpikers)
-	for _, s := range r.SpikesByStep {
-		clear(s)
-	}
+	r.ImageRecord.Reset()
 	r.Work.reset()
 }
 

@@ -2,10 +2,8 @@ package network
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
-	"sync/atomic"
 
+	"github.com/evsnn/evsnn/internal/parallel"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -110,33 +108,6 @@ func ConvValidRange(outSize, stride, pad, k, inSize int) (lo, hi int) {
 	return lo, hi
 }
 
-// Forward computes dst = avgpool(src) for a batch.
-func (p *AvgPool2d) Forward(dst, src []float32, in Shape, batch int) {
-	out, err := p.OutShape(in)
-	if err != nil {
-		panic(err)
-	}
-	c, h, w := in[0], in[1], in[2]
-	oh, ow := out[1], out[2]
-	scale := 1 / float32(p.KH*p.KW)
-	for bc := 0; bc < batch*c; bc++ {
-		x := src[bc*h*w : (bc+1)*h*w]
-		y := dst[bc*oh*ow : (bc+1)*oh*ow]
-		for oy := 0; oy < oh; oy++ {
-			for ox := 0; ox < ow; ox++ {
-				var s float32
-				for ky := 0; ky < p.KH; ky++ {
-					r := x[(oy*p.StrideH+ky)*w+ox*p.StrideW:]
-					for kx := 0; kx < p.KW; kx++ {
-						s += r[kx]
-					}
-				}
-				y[oy*ow+ox] = s * scale
-			}
-		}
-	}
-}
-
 // Forward computes dst = W src + b for a batch of In-vectors.
 func (l *Linear) Forward(dst, src []float32, batch int) {
 	for b := 0; b < batch; b++ {
@@ -168,7 +139,8 @@ type Activations struct {
 func (a *Activations) Logits() []float32 { return a.Output[len(a.Output)-1] }
 
 // Forward runs the ANN on a batch (x holds batch × Input.Size() values) and
-// returns every layer's output. Spiking layers act as the ReLU they replace.
+// returns every layer's output, in topological order. Spiking layers act as
+// the ReLU they replace; a MaxPool is the plain max.
 func (n *Network) Forward(x []float32, batch int) (*Activations, error) {
 	shapes, err := n.Shapes()
 	if err != nil {
@@ -179,16 +151,33 @@ func (n *Network) Forward(x []float32, batch int) (*Activations, error) {
 	}
 	act := &Activations{Batch: batch, Shapes: shapes, Output: make([][]float32, len(n.Layers))}
 	var ws Workspace
-	in, inShape := x, n.Input
+	output := func(j int) []float32 {
+		if j == InputNode {
+			return x
+		}
+		return act.Output[j]
+	}
 	for i, l := range n.Layers {
 		out := make([]float32, batch*shapes[i].Size())
+		ins := n.InputsOf(i)
+		in, inShape := output(ins[0]), n.ShapeOf(shapes, ins[0])
 		switch l := l.(type) {
 		case *Conv2d:
 			l.Forward(out, in, inShape, batch, &ws)
 		case *AvgPool2d:
 			l.Forward(out, in, inShape, batch)
+		case *MaxPool2d:
+			l.Forward(out, in, inShape, batch)
+		case *GlobalAvgPool:
+			l.Forward(out, in, inShape, batch)
 		case *Linear:
 			l.Forward(out, in, batch)
+		case *Add:
+			srcs := make([][]float32, len(ins))
+			for k, j := range ins {
+				srcs[k] = output(j)
+			}
+			l.Forward(out, srcs, inShape, batch)
 		case *ReLU, *Spiking:
 			copy(out, in)
 			ReLUInPlace(out)
@@ -198,7 +187,6 @@ func (n *Network) Forward(x []float32, batch int) (*Activations, error) {
 			return nil, fmt.Errorf("forward: layer %d has unknown type %T", i, l)
 		}
 		act.Output[i] = out
-		in, inShape = out, shapes[i]
 	}
 	return act, nil
 }
@@ -228,39 +216,22 @@ func (n *Network) Predict(x []float32, count, batchSize int) ([]int, error) {
 	}
 	preds := make([]int, count)
 	batches := (count + batchSize - 1) / batchSize
-	workers := max(1, min(runtime.GOMAXPROCS(0), batches))
-	errs := make([]error, workers)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				b := int(next.Add(1) - 1)
-				if b >= batches {
-					return
-				}
-				start := b * batchSize
-				nb := min(batchSize, count-start)
-				act, err := n.Forward(x[start*size:(start+nb)*size], nb)
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				logits := act.Logits()
-				k := len(logits) / nb
-				for i := 0; i < nb; i++ {
-					preds[start+i] = Argmax(logits[i*k : (i+1)*k])
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
+	err := parallel.For(0, batches, func(_, b int) error {
+		start := b * batchSize
+		nb := min(batchSize, count-start)
+		act, err := n.Forward(x[start*size:(start+nb)*size], nb)
 		if err != nil {
-			return nil, err
+			return err
 		}
+		logits := act.Logits()
+		k := len(logits) / nb
+		for i := 0; i < nb; i++ {
+			preds[start+i] = Argmax(logits[i*k : (i+1)*k])
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return preds, nil
 }

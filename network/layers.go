@@ -2,7 +2,6 @@ package network
 
 import (
 	"fmt"
-	"math"
 )
 
 // Kind names a layer type. The strings are stable: the model file stores them.
@@ -16,16 +15,23 @@ const (
 	KindReLU      Kind = "relu"
 	KindFlatten   Kind = "flatten"
 	KindSpiking   Kind = "spiking"
+	// Graph nodes (SPEC §1, §2a).
+	KindMaxPool2d     Kind = "maxpool2d"
+	KindGlobalAvgPool Kind = "globalavgpool"
+	KindAdd           Kind = "add"
 )
 
-// Layer is one stage of a feed-forward network.
+// Layer is one node of a feed-forward network. A layer with one input
+// computes its output from the output of the node before it (Network.Inputs
+// says which); Add is the only layer with several inputs.
 type Layer interface {
 	// Kind is the layer type.
 	Kind() Kind
 	// Name is a human-readable name, unique within a network (e.g. "conv1").
 	Name() string
-	// OutShape is the per-sample output shape for a per-sample input shape,
-	// or an error naming what does not fit.
+	// OutShape is the per-sample output shape for a per-sample input shape
+	// (for an Add: the shape of each input), or an error naming what does
+	// not fit.
 	OutShape(in Shape) (Shape, error)
 	// NumParams is the number of trainable parameters.
 	NumParams() int
@@ -84,47 +90,6 @@ func (c *Conv2d) MACs(in Shape) int {
 		return 0
 	}
 	return out.Size() * c.InC * c.KH * c.KW
-}
-
-// AvgPool2d averages non-overlapping or overlapping windows, no padding,
-// floor mode. It is linear, so it stays as it is in the SNN.
-type AvgPool2d struct {
-	LayerName string
-	KH, KW    int
-	StrideH   int
-	StrideW   int
-}
-
-// Kind implements Layer.
-func (p *AvgPool2d) Kind() Kind { return KindAvgPool2d }
-
-// Name implements Layer.
-func (p *AvgPool2d) Name() string { return p.LayerName }
-
-// OutShape implements Layer.
-func (p *AvgPool2d) OutShape(in Shape) (Shape, error) {
-	if len(in) != 3 {
-		return nil, fmt.Errorf("avgpool2d %q: input shape %v is not [C,H,W]", p.LayerName, in)
-	}
-	if p.KH <= 0 || p.KW <= 0 || p.StrideH <= 0 || p.StrideW <= 0 {
-		return nil, fmt.Errorf("avgpool2d %q: kernel %dx%d stride %dx%d is not valid", p.LayerName, p.KH, p.KW, p.StrideH, p.StrideW)
-	}
-	if in[1] < p.KH || in[2] < p.KW {
-		return nil, fmt.Errorf("avgpool2d %q: kernel %dx%d larger than input %v", p.LayerName, p.KH, p.KW, in)
-	}
-	return Shape{in[0], (in[1]-p.KH)/p.StrideH + 1, (in[2]-p.KW)/p.StrideW + 1}, nil
-}
-
-// NumParams implements Layer.
-func (p *AvgPool2d) NumParams() int { return 0 }
-
-// MACs implements Layer: one accumulate per window element.
-func (p *AvgPool2d) MACs(in Shape) int {
-	out, err := p.OutShape(in)
-	if err != nil {
-		return 0
-	}
-	return out.Size() * p.KH * p.KW
 }
 
 // Linear is y = W x + b.
@@ -196,86 +161,3 @@ func (f *Flatten) NumParams() int { return 0 }
 
 // MACs implements Layer.
 func (f *Flatten) MACs(in Shape) int { return 0 }
-
-// Reset is what happens to the membrane potential after a spike.
-type Reset string
-
-// The reset rules of SPEC §2.
-const (
-	ResetSoft Reset = "soft" // v -= θ (reset by subtraction)
-	ResetHard Reset = "hard" // v = 0
-)
-
-// Spiking is a layer of IF (Alpha = 1) or LIF (0 < Alpha < 1) neurons that
-// replaces a ReLU in a converted network (SPEC §2). In an ANN forward pass it
-// behaves as the ReLU it replaced.
-type Spiking struct {
-	LayerName string
-	// Threshold θ: one value for the layer, or one per channel (the first
-	// dimension of the layer's shape).
-	Threshold []float32
-	// Alpha is the leak factor: 1 for IF, 0 < Alpha < 1 for LIF.
-	Alpha float32
-	Reset Reset
-	// V0Fraction sets the initial potential to V0Fraction·θ (0 or 0.5).
-	V0Fraction float32
-	// V0 is an additional per-neuron initial potential (potential
-	// correction), nil for none; otherwise its length is the layer's size.
-	V0 []float32
-}
-
-// Kind implements Layer.
-func (s *Spiking) Kind() Kind { return KindSpiking }
-
-// Name implements Layer.
-func (s *Spiking) Name() string { return s.LayerName }
-
-// OutShape implements Layer.
-func (s *Spiking) OutShape(in Shape) (Shape, error) {
-	if len(in) == 0 {
-		return nil, fmt.Errorf("spiking %q: empty input shape", s.LayerName)
-	}
-	if len(s.Threshold) != 1 && len(s.Threshold) != in[0] {
-		return nil, fmt.Errorf("spiking %q: %d thresholds for %d channels", s.LayerName, len(s.Threshold), in[0])
-	}
-	for i, th := range s.Threshold {
-		if !(th > 0) || math.IsInf(float64(th), 0) {
-			return nil, fmt.Errorf("spiking %q: threshold %d is %v, must be positive and finite", s.LayerName, i, th)
-		}
-	}
-	if !(s.Alpha > 0 && s.Alpha <= 1) {
-		return nil, fmt.Errorf("spiking %q: leak alpha %v is not in (0,1]", s.LayerName, s.Alpha)
-	}
-	if s.Reset != ResetSoft && s.Reset != ResetHard {
-		return nil, fmt.Errorf("spiking %q: reset %q is neither soft nor hard", s.LayerName, s.Reset)
-	}
-	if s.V0 != nil && len(s.V0) != in.Size() {
-		return nil, fmt.Errorf("spiking %q: %d initial potentials for %d neurons", s.LayerName, len(s.V0), in.Size())
-	}
-	return in.Clone(), nil
-}
-
-// NumParams implements Layer.
-func (s *Spiking) NumParams() int { return 0 }
-
-// MACs implements Layer.
-func (s *Spiking) MACs(in Shape) int { return 0 }
-
-// ThresholdAt is θ for neuron i of a layer of per-sample shape sh.
-func (s *Spiking) ThresholdAt(sh Shape, i int) float32 {
-	if len(s.Threshold) == 1 {
-		return s.Threshold[0]
-	}
-	per := sh.Size() / sh[0]
-	return s.Threshold[i/per]
-}
-
-// InitialPotential is v(0) for neuron i: V0Fraction·θ plus the per-neuron
-// correction.
-func (s *Spiking) InitialPotential(sh Shape, i int) float32 {
-	v := s.V0Fraction * s.ThresholdAt(sh, i)
-	if s.V0 != nil {
-		v += s.V0[i]
-	}
-	return v
-}

@@ -2,15 +2,22 @@ package network
 
 import (
 	"fmt"
-	"math"
 )
 
-// Network is a feed-forward network: an input shape and layers in order.
+// Network is a feed-forward network: a directed acyclic graph of layers
+// (SPEC §1). A plain chain — each layer reading the one before it — is the
+// common case and needs nothing but Input and Layers.
 type Network struct {
 	// Input is the per-sample input shape, e.g. [1,28,28].
 	Input Shape
-	// Layers run in order; the last is the readout (a Linear, no ReLU).
+	// Layers are the nodes of the graph in topological order; the last is
+	// the readout (a Linear, no ReLU).
 	Layers []Layer
+	// Inputs[i] lists the producers of layer i: indices of earlier layers,
+	// or InputNode for the network input. Nil means a chain: layer 0 reads
+	// the input and layer i reads layer i−1. Otherwise it has one entry per
+	// layer; an Add has two or more inputs, every other layer one.
+	Inputs [][]int
 	// Meta records where the network came from and how it was converted
 	// and calibrated.
 	Meta Metadata
@@ -70,103 +77,6 @@ func (n *Network) IsSNN() bool {
 	return false
 }
 
-// Shapes returns the per-sample output shape of every layer, checking that
-// each layer fits the one before it. The error names the first layer that
-// does not fit.
-func (n *Network) Shapes() ([]Shape, error) {
-	if err := n.Input.Valid(); err != nil {
-		return nil, fmt.Errorf("input: %w", err)
-	}
-	shapes := make([]Shape, len(n.Layers))
-	in := n.Input
-	for i, l := range n.Layers {
-		out, err := l.OutShape(in)
-		if err != nil {
-			return nil, fmt.Errorf("layer %d: %w", i, err)
-		}
-		if err := out.Valid(); err != nil {
-			return nil, fmt.Errorf("layer %d (%s %q): output %w", i, l.Kind(), l.Name(), err)
-		}
-		shapes[i] = out
-		in = out
-	}
-	return shapes, nil
-}
-
-// Validate checks shapes, parameter sizes and that every parameter is
-// finite. It is what loaders call before handing a network out.
-func (n *Network) Validate() error {
-	if len(n.Layers) == 0 {
-		return fmt.Errorf("network has no layers")
-	}
-	seen := map[string]int{}
-	for i, l := range n.Layers {
-		if j, dup := seen[l.Name()]; dup && l.Name() != "" {
-			return fmt.Errorf("layer %d: name %q already used by layer %d", i, l.Name(), j)
-		}
-		seen[l.Name()] = i
-		if err := checkParams(l); err != nil {
-			return fmt.Errorf("layer %d (%s %q): %w", i, l.Kind(), l.Name(), err)
-		}
-	}
-	_, err := n.Shapes()
-	return err
-}
-
-func checkParams(l Layer) error {
-	switch l := l.(type) {
-	case *Conv2d:
-		if err := (Shape{l.OutC, l.InC, l.KH, l.KW}).Valid(); err != nil {
-			return fmt.Errorf("weight: %w", err)
-		}
-		if l.StrideH <= 0 || l.StrideW <= 0 || l.PadH < 0 || l.PadW < 0 || l.PadH > MaxElements/4 || l.PadW > MaxElements/4 {
-			return fmt.Errorf("stride %dx%d, padding %dx%d: not a valid convolution", l.StrideH, l.StrideW, l.PadH, l.PadW)
-		}
-		if want := l.OutC * l.InC * l.KH * l.KW; len(l.Weight) != want {
-			return fmt.Errorf("weight has %d values, want %d×%d×%d×%d", len(l.Weight), l.OutC, l.InC, l.KH, l.KW)
-		}
-		if len(l.Bias) != l.OutC {
-			return fmt.Errorf("bias has %d values, want %d", len(l.Bias), l.OutC)
-		}
-		return checkFinite(named{"weight", l.Weight}, named{"bias", l.Bias})
-	case *Linear:
-		if err := (Shape{l.Out, l.In}).Valid(); err != nil {
-			return fmt.Errorf("weight: %w", err)
-		}
-		if want := l.In * l.Out; len(l.Weight) != want {
-			return fmt.Errorf("weight has %d values, want %d×%d", len(l.Weight), l.Out, l.In)
-		}
-		if len(l.Bias) != l.Out {
-			return fmt.Errorf("bias has %d values, want %d", len(l.Bias), l.Out)
-		}
-		return checkFinite(named{"weight", l.Weight}, named{"bias", l.Bias})
-	case *AvgPool2d:
-		if l.KH <= 0 || l.KW <= 0 || l.StrideH <= 0 || l.StrideW <= 0 || l.KH > MaxElements/l.KW {
-			return fmt.Errorf("kernel %dx%d stride %dx%d is not valid", l.KH, l.KW, l.StrideH, l.StrideW)
-		}
-	case *Spiking:
-		return checkFinite(named{"threshold", l.Threshold}, named{"v0", l.V0}, named{"alpha", []float32{l.Alpha}}, named{"v0_fraction", []float32{l.V0Fraction}})
-	}
-	return nil
-}
-
-// named is a parameter array and its name, for error messages.
-type named struct {
-	name   string
-	values []float32
-}
-
-func checkFinite(params ...named) error {
-	for _, p := range params {
-		for i, v := range p.values {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return fmt.Errorf("%s[%d] is %v", p.name, i, v)
-			}
-		}
-	}
-	return nil
-}
-
 // SpikingLayers returns the indices of the spiking layers (or, in an ANN,
 // of the ReLU layers that conversion turns into spiking layers).
 func (n *Network) SpikingLayers() []int {
@@ -203,6 +113,12 @@ func (n *Network) Clone() *Network {
 	for _, l := range n.Layers {
 		c.Layers = append(c.Layers, cloneLayer(l))
 	}
+	if n.Inputs != nil {
+		c.Inputs = make([][]int, len(n.Inputs))
+		for i, in := range n.Inputs {
+			c.Inputs[i] = append([]int(nil), in...)
+		}
+	}
 	return c
 }
 
@@ -224,6 +140,16 @@ func cloneLayer(l Layer) Layer {
 		return &c
 	case *AvgPool2d:
 		c := *l
+		return &c
+	case *MaxPool2d:
+		c := *l
+		return &c
+	case *GlobalAvgPool:
+		c := *l
+		return &c
+	case *Add:
+		c := *l
+		c.Bias = cp(l.Bias)
 		return &c
 	case *ReLU:
 		c := *l

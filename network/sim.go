@@ -2,7 +2,6 @@ package network
 
 import (
 	"fmt"
-	"time"
 )
 
 // Encoding is how an image becomes the input of the SNN (SPEC §2).
@@ -72,66 +71,6 @@ func (o *SimOptions) Check() error {
 		return fmt.Errorf("workers = %d: must be ≥ 0", o.Workers)
 	}
 	return nil
-}
-
-// LayerStats are the counts of one spiking layer over a whole run.
-type LayerStats struct {
-	Name    string `json:"name"`
-	Layer   int    `json:"layer"`   // index in Network.Layers
-	Neurons int    `json:"neurons"` // per image
-	Spikes  int64  `json:"spikes"`  // over all images and steps
-	SOPs    int64  `json:"sops"`    // synaptic operations those spikes caused
-	// SpikesByStep[t-1] is the number of spikes at step t over all images.
-	SpikesByStep []int64 `json:"spikes_by_step"`
-	// FirstSpikeSum is the sum over (image, neuron) pairs that fired at
-	// all of the step of their first spike; FirstSpikers counts the pairs.
-	FirstSpikeSum int64 `json:"first_spike_sum"`
-	FirstSpikers  int64 `json:"first_spikers"`
-}
-
-// SimResult is what a simulation run produces. Both engines fill in every
-// field the same way, so results can be compared field by field.
-type SimResult struct {
-	Engine   string   `json:"engine"`
-	T        int      `json:"T"`
-	Images   int      `json:"images"`
-	Encoding Encoding `json:"encoding"`
-	// InputSpikes are the Poisson input spikes of all images and steps,
-	// and InputSOPs the synaptic operations they stand for (each counts
-	// the fan-out of its pixel into the first weighted layer, FanOut(-1)).
-	// Both are zero with direct input, whose current is computed once per
-	// image instead.
-	InputSpikes int64 `json:"input_spikes"`
-	InputSOPs   int64 `json:"input_sops"`
-	// CorrectByStep[t-1] is how many images were predicted correctly
-	// after t steps (argmax of the accumulated readout, first on ties).
-	// Nil when no labels were given.
-	CorrectByStep []int `json:"correct_by_step,omitempty"`
-	// Predictions are the predicted classes after T steps, per image.
-	Predictions []int `json:"predictions"`
-	// ImageSpikes[i][k] is the number of spikes of spiking layer k for image i.
-	ImageSpikes [][]int64 `json:"-"`
-	// Outputs holds images × classes readout accumulators, if kept.
-	Outputs []float32 `json:"-"`
-	// Counts[k] holds images × neurons spike counts of spiking layer k, if kept.
-	Counts [][]int32    `json:"-"`
-	Layers []LayerStats `json:"layers"`
-	// Raster holds the spikes of the first image, ordered by step, layer
-	// and neuron, when SimOptions.Raster was set.
-	Raster []RasterEvent `json:"-"`
-	Wall   time.Duration `json:"-"`
-}
-
-// AccuracyByStep is CorrectByStep divided by the number of images.
-func (r *SimResult) AccuracyByStep() []float64 {
-	if r.CorrectByStep == nil || r.Images == 0 {
-		return nil
-	}
-	acc := make([]float64, len(r.CorrectByStep))
-	for i, c := range r.CorrectByStep {
-		acc[i] = float64(c) / float64(r.Images)
-	}
-	return acc
 }
 
 // Engine simulates a converted network on a batch of images.

@@ -290,7 +290,7 @@ func TestGradNetwork(t *testing.T) {
 // The package's own forward kernels give exactly network's results.
 func TestForwardMatchesNetwork(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
-	for _, spec := range []string{DefaultArchitectureSpec, "conv3k3s2p1,relu,pool2s1,conv4k2p1,relu,flatten,fc6,relu,fc3", "conv5k4s3p2,flatten,fc300,fc70"} {
+	for _, spec := range []string{DefaultArchitectureSpec, "conv3k3s2p1,relu,pool2s1,conv4k2p1,relu,flatten,fc6,relu,fc3", "conv5k4s3p2,relu,flatten,fc300,relu,fc70"} {
 		arch, err := ParseLayers(spec, []int{2, 28, 28})
 		if err != nil {
 			t.Fatal(err)

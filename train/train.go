@@ -12,9 +12,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/evsnn/evsnn/internal/parallel"
 
 	"github.com/evsnn/evsnn/network"
 )
@@ -413,29 +413,10 @@ func newStepper(m *model, cfg Config) *stepper {
 
 // parallel runs fn(worker, job) for jobs 0..jobs-1 on the workers.
 func (s *stepper) parallel(jobs int, fn func(w, j int)) {
-	w := min(s.workers, jobs)
-	if w <= 1 {
-		for j := 0; j < jobs; j++ {
-			fn(0, j)
-		}
-		return
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for k := range w {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				j := int(next.Add(1) - 1)
-				if j >= jobs {
-					return
-				}
-				fn(k, j)
-			}
-		}()
-	}
-	wg.Wait()
+	_ = parallel.For(s.workers, jobs, func(w, j int) error {
+		fn(w, j)
+		return nil
+	})
 }
 
 // step trains on the samples idx and returns their summed loss and the

@@ -15,13 +15,6 @@ type ImportOptions struct {
 	// DT is the time step one evsnn step stands for. 0 means: the graph's
 	// "dt" metadata if it has one, else 1.
 	DT float64
-	// NoReadout keeps a graph that ends in a neuron layer as it is (its
-	// spikes then carry θ, as all evsnn spikes do; a Scale after it is an
-	// error). By default an identity Linear readout named "readout" is appended, so
-	// that the network ends in a readout as evsnn networks do and its
-	// accumulated output is the NIR graph's output (the spike counts, times
-	// any Scale after the last neuron node).
-	NoReadout bool
 }
 
 // SupportedTypes are the NIR node types ToNetwork reads.
@@ -71,7 +64,7 @@ func ToNetworkWith(g *Graph, opt ImportOptions) (*network.Network, error) {
 			return nil, err
 		}
 	}
-	if err := im.output(chain[len(chain)-1], opt.NoReadout); err != nil {
+	if err := im.output(chain[len(chain)-1]); err != nil {
 		return nil, err
 	}
 	net := &network.Network{Input: im.input0, Layers: im.layers}
@@ -830,26 +823,25 @@ func perChannel(v []float64, c int) ([]float64, bool) {
 	return out, true
 }
 
-func (im *importer) output(name string, noReadout bool) error {
+// output ends the network. A graph that ends in a neuron layer gets an
+// identity Linear readout named "readout", so that the network ends in a
+// readout as evsnn networks must (SPEC §1) and its accumulated output is the
+// NIR graph's output (the spike counts, times any Scale after the last
+// neuron node).
+func (im *importer) output(name string) error {
 	if sh, ok, err := im.shapeParam(name, "shape", false); err != nil {
 		return err
 	} else if ok && sh.Size() != im.cur.Size() {
 		return im.errf(name, "shape %v does not match the incoming shape %v", sh, im.cur)
 	}
 	if im.amp != nil {
-		if noReadout {
-			// The network ends in the neuron layer, whose spikes carry θ
-			// (NIR's carry 1): nothing to fold them into.
-			im.amp = nil
-		} else {
-			im.pend = make([]float64, len(im.amp))
-			for i, th := range im.amp {
-				im.pend[i] = 1 / float64(th)
-			}
-			im.amp = nil
+		im.pend = make([]float64, len(im.amp))
+		for i, th := range im.amp {
+			im.pend[i] = 1 / float64(th)
 		}
+		im.amp = nil
 	}
-	if im.afterNeuron && !noReadout {
+	if im.afterNeuron {
 		return im.readout(name)
 	}
 	if im.pend != nil {
@@ -868,7 +860,7 @@ const maxReadout = 4096
 func (im *importer) readout(name string) error {
 	n := im.cur.Size()
 	if n > maxReadout {
-		return im.errf(name, "the graph ends in %d neurons; evsnn would need a %d×%d identity readout (limit %d): import with NoReadout", n, n, n, maxReadout)
+		return im.errf(name, "the graph ends in %d neurons; evsnn would need a %d×%d identity readout (limit %d)", n, n, n, maxReadout)
 	}
 	used := map[string]bool{}
 	for _, l := range im.layers {

@@ -461,23 +461,3 @@ func simSNN(net *network.Network, x []float32, T int) ([][][]int, []float64) {
 	return spikes, out
 }
 
-func TestImportNoReadout(t *testing.T) {
-	net, err := ToNetworkWith(affineLIFGraph(), ImportOptions{NoReadout: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(net.Layers) != 4 || net.Layers[3].Kind() != network.KindSpiking {
-		t.Fatalf("layers %v, want the graph's four ending in lif2", net.Layers)
-	}
-	// dt = 0.5: lif1's tau = 2 gives α = 1 - 0.5/2 and gain 0.5·r/tau = 0.5.
-	net, err = ToNetworkWith(affineLIFGraph(), ImportOptions{DT: 0.5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a := net.Layers[1].(*network.Spiking).Alpha; a != 0.75 {
-		t.Fatalf("alpha %v, want 0.75", a)
-	}
-	if w := net.Layers[0].(*network.Linear).Weight[0]; w != 0.25 {
-		t.Fatalf("fc1 weight %v, want 0.5·0.5", w)
-	}
-}
