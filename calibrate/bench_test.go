@@ -2,6 +2,9 @@ package calibrate
 
 import (
 	"testing"
+	"time"
+
+	"github.com/evsnn/evsnn/internal/cputime"
 
 	"github.com/evsnn/evsnn/network"
 )
@@ -39,4 +42,11 @@ func BenchmarkSparseConv(b *testing.B) {
 	for b.Loop() {
 		s.forward(dst, src, tmp)
 	}
+}
+
+// cpuTime is the CPU time the process has used (zero where the platform
+// cannot tell).
+func cpuTime() time.Duration {
+	t, _ := cputime.Now()
+	return t
 }

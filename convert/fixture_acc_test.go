@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evsnn/evsnn/internal/testenv"
+
 	"github.com/evsnn/evsnn/convert"
 	"github.com/evsnn/evsnn/dense"
 	"github.com/evsnn/evsnn/internal/fixture"
@@ -107,7 +109,7 @@ var subsetRecorded = map[int]map[string]map[int]variantStats{
 
 func TestFixtureSubset(t *testing.T) {
 	images, subsetTs := 200, []int{4, 8, 16, 32}
-	if raceEnabled || testing.Short() {
+	if testenv.RaceEnabled || testing.Short() {
 		images, subsetTs = 40, []int{4, 8, 16}
 	}
 	ann := fixture.LeNet(t)

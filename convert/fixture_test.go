@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/evsnn/evsnn/internal/testenv"
+
 	"github.com/evsnn/evsnn/convert"
 	"github.com/evsnn/evsnn/dense"
 	"github.com/evsnn/evsnn/internal/fixture"
@@ -29,7 +31,7 @@ func calibThresholds(t testing.TB, ann *network.Network) (maxTh, pctTh [][]float
 }
 
 func TestFixtureThresholds(t *testing.T) {
-	if raceEnabled || testing.Short() {
+	if testenv.RaceEnabled || testing.Short() {
 		t.Skip("runs the ANN over 1,024 images: skipped with -race and -short")
 	}
 	ann := fixture.LeNet(t)

@@ -4,13 +4,15 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/evsnn/evsnn/internal/testenv"
+
 	"github.com/evsnn/evsnn/network"
 )
 
 // TestRunImageAllocs: after the first image, RunImage allocates nothing
 // (direct input on a linear network, Poisson input on a conv network).
 func TestRunImageAllocs(t *testing.T) {
-	if raceEnabled {
+	if testenv.RaceEnabled {
 		t.Skip("allocation counts are not meaningful under the race detector")
 	}
 	r := rand.New(rand.NewPCG(5, 6))
@@ -46,7 +48,7 @@ func TestRunImageAllocs(t *testing.T) {
 // TestFixtureAllocs: on the fixture network (direct input, conv layers)
 // a whole image allocates nothing after the first.
 func TestFixtureAllocs(t *testing.T) {
-	if raceEnabled {
+	if testenv.RaceEnabled {
 		t.Skip("allocation counts are not meaningful under the race detector")
 	}
 	snn := fixtureSNN(t, "a")

@@ -2,9 +2,10 @@ package event
 
 import (
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/evsnn/evsnn/internal/cputime"
 
 	"github.com/evsnn/evsnn/dense"
 	"github.com/evsnn/evsnn/network"
@@ -54,15 +55,6 @@ func BenchmarkFixtureEngines(b *testing.B) {
 			b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/float64(b.N*n), "cpu-ns/image")
 		})
 	}
-}
-
-// cpuTime is the CPU time the process has used (user + system).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkSynthetic times the engines on the synthetic network (1024
@@ -121,4 +113,11 @@ func BenchmarkSynthetic(b *testing.B) {
 			})
 		}
 	}
+}
+
+// cpuTime is the CPU time the process has used (zero where the platform
+// cannot tell).
+func cpuTime() time.Duration {
+	t, _ := cputime.Now()
+	return t
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/evsnn/evsnn/internal/testenv"
+
 	"github.com/evsnn/evsnn/dense"
 	"github.com/evsnn/evsnn/network"
 )
@@ -60,7 +62,7 @@ func exactCases() []exactCase {
 // layer, every step) and the readout bit for bit.
 func TestExactAgreement(t *testing.T) {
 	nets := 3
-	if testing.Short() || raceEnabled {
+	if testing.Short() || testenv.RaceEnabled {
 		nets = 1
 	}
 	for ci, c := range exactCases() {

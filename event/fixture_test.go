@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/evsnn/evsnn/internal/testenv"
+
 	"github.com/evsnn/evsnn/convert"
 	"github.com/evsnn/evsnn/dense"
 	"github.com/evsnn/evsnn/internal/fixture"
@@ -102,7 +104,7 @@ func TestFixtureTrace(t *testing.T) {
 func TestFixtureVsDense(t *testing.T) {
 	snn := fixtureSNN(t, "a")
 	n := 200
-	if testing.Short() || raceEnabled {
+	if testing.Short() || testenv.RaceEnabled {
 		n = 30
 	}
 	x, labels := fixtureImages[:n*784], fixtureLabels[:n]

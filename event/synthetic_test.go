@@ -3,6 +3,8 @@ package event
 import (
 	"testing"
 
+	"github.com/evsnn/evsnn/internal/testenv"
+
 	"github.com/evsnn/evsnn/network"
 )
 
@@ -11,7 +13,7 @@ import (
 func TestSyntheticActivity(t *testing.T) {
 	for _, a := range []float64{0.01, 0.1, 0.5} {
 		cfg := SyntheticConfig{Inputs: 256, Neurons: 1024, Activity: a, Seed: 1}
-		if raceEnabled {
+		if testenv.RaceEnabled {
 			cfg.Neurons = 512
 		}
 		net, err := SyntheticNetwork(cfg)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evsnn/evsnn/internal/testenv"
+
 	"github.com/evsnn/evsnn/dataset/mnist"
 	"github.com/evsnn/evsnn/format/modelfile"
 	"github.com/evsnn/evsnn/models"
@@ -79,7 +81,7 @@ func TestDefaultAccuracy(t *testing.T) {
 	}
 	want := 0.99
 	switch {
-	case raceEnabled: // the race detector slows the Go loops tenfold
+	case testenv.RaceEnabled: // the race detector slows the Go loops tenfold
 		set, want = set.Slice(0, 500), 0.98
 	case testing.Short():
 		set, want = set.Slice(0, 2000), 0.985
@@ -135,7 +137,7 @@ func TestEmbeddedData(t *testing.T) {
 		if got.N != tc.n || got.Rows != 28 || got.Cols != 28 || len(got.Images) != tc.n*784 || len(got.Labels) != tc.n {
 			t.Fatalf("%s: N %d, %dx%d, %d values, %d labels", tc.split, got.N, got.Rows, got.Cols, len(got.Images), len(got.Labels))
 		}
-		if testing.Short() || raceEnabled {
+		if testing.Short() || testenv.RaceEnabled {
 			continue
 		}
 		dir, err := mnist.DefaultDir()

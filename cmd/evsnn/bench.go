@@ -10,9 +10,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/evsnn/evsnn/internal/cputime"
 
 	"github.com/evsnn/evsnn/event"
 	"github.com/evsnn/evsnn/network"
@@ -113,15 +114,6 @@ type benchSynJSON struct {
 	DenseSkipMs  *float64 `json:"dense_skip_cpu_ms_per_image"`
 	SpeedupSkip  *float64 `json:"speedup_over_dense_skip"`
 	EventNsSpike float64  `json:"event_ns_per_spike"`
-}
-
-// cpuNow is the CPU time the process has used.
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // oneCore runs f with GOMAXPROCS = 1 and returns its wall and CPU time.
@@ -557,4 +549,11 @@ func orNA(v *float64, format string) string {
 		return "n/a"
 	}
 	return fmt.Sprintf(format, *v)
+}
+
+// cpuTime is the CPU time the process has used (zero where the platform
+// cannot tell).
+func cpuNow() time.Duration {
+	t, _ := cputime.Now()
+	return t
 }

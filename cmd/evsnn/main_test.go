@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evsnn/evsnn/internal/testenv"
+
 	"github.com/evsnn/evsnn/format/modelfile"
 	"github.com/evsnn/evsnn/network"
 )
@@ -150,7 +152,7 @@ func TestInspectJSON(t *testing.T) {
 // The fixture ANN imported from ONNX reaches PyTorch's 99.13 % (9,913
 // correct) on the 10k MNIST test set.
 func TestFixtureANNAccuracy(t *testing.T) {
-	if testing.Short() || raceEnabled {
+	if testing.Short() || testenv.RaceEnabled {
 		t.Skip("10k-image ANN run: too slow under -short or -race (.ci/run runs it without -race)")
 	}
 	code, out, stderr := runCLI(t, "inspect", "../../testdata/mnist_lenet.onnx", "--accuracy", "--json")

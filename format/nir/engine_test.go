@@ -8,6 +8,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/evsnn/evsnn/internal/testenv"
+
 	"github.com/evsnn/evsnn/convert"
 	"github.com/evsnn/evsnn/dataset/mnist"
 	"github.com/evsnn/evsnn/event"
@@ -175,7 +177,7 @@ func TestFixtureEngine(t *testing.T) {
 		t.Skipf("MNIST: %v", err)
 	}
 	n := 32
-	if testing.Short() || raceEnabled {
+	if testing.Short() || testenv.RaceEnabled {
 		n = 8
 	}
 	// The thresholds of mnist_lenet_expected.json (calibration.relu_max
@@ -195,7 +197,7 @@ func TestFixtureEngine(t *testing.T) {
 		{"lif-hard", "max", convert.Options{Neuron: "lif", Alpha: 0.9, Reset: network.ResetHard}},
 	}
 	for _, v := range variants {
-		if raceEnabled && v.name != "d" && v.name != "lif-hard" {
+		if testenv.RaceEnabled && v.name != "d" && v.name != "lif-hard" {
 			continue // slow under the race detector; the plain run covers them
 		}
 		t.Run(v.name, func(t *testing.T) {

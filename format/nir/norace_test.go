@@ -1,5 +1,0 @@
-//go:build !race
-
-package nir
-
-const raceEnabled = false
