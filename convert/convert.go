@@ -33,8 +33,10 @@ type Options struct {
 	// spiking layer (one entry per ReLU layer, each nil or of the layer's
 	// size), added to V0Fraction·θ.
 	V0 [][]float32
-	// BiasShift adds θ/(2T) to the bias of the weighted layer feeding each
-	// spiking layer (Deng & Gu 2021); the result is then converted for T.
+	// BiasShift adds θ/(2T) once to the input current of each spiking
+	// layer (Deng & Gu 2021): to the bias of the Conv2d or Linear feeding
+	// it, or of the Add in a residual block; the result is then converted
+	// for T.
 	BiasShift bool
 	// T is the number of steps the bias shift is made for; required with
 	// BiasShift, otherwise it must be 0.
@@ -88,8 +90,9 @@ func (o Options) normalize() (Options, error) {
 // Convert returns a converted copy of the ANN: each ReLU layer becomes a
 // *network.Spiking layer with thresholds[k] (k counting ReLU layers in
 // order; one value, or one per channel), the neuron model of opts, and,
-// with opts.BiasShift, the bias of the weighted layer feeding it raised by
-// θ/(2T) (per channel with per-channel thresholds), in float32. The ANN is
+// with opts.BiasShift, its input current raised by θ/(2T) (per channel with
+// per-channel thresholds), in float32: in the bias of the Conv2d or Linear
+// feeding it, or of the Add feeding it in a residual block. The ANN is
 // not modified. Meta.Conversion records the options.
 func Convert(ann *network.Network, thresholds [][]float32, opts Options) (*network.Network, error) {
 	if ann == nil {
@@ -150,7 +153,7 @@ func Convert(ann *network.Network, thresholds [][]float32, opts Options) (*netwo
 			V0:         v0,
 		}
 		if o.BiasShift {
-			if err := shiftBias(snn, li, th, o.T); err != nil {
+			if err := shiftBias(snn, shapes, li, th, o.T); err != nil {
 				return nil, fmt.Errorf("convert: %w", err)
 			}
 		}
@@ -176,10 +179,10 @@ func Convert(ann *network.Network, thresholds [][]float32, opts Options) (*netwo
 	return snn, nil
 }
 
-// reluLayers returns the ReLU layers of an ANN, checking that conversion
-// applies: there is at least one, the network has no spiking layer yet,
-// each ReLU is fed by a weighted layer (possibly through average pools)
-// and some weighted layer follows the last one (the readout).
+// reluLayers returns the ReLU layers of an ANN (a valid network: every
+// ReLU reads a Conv2d, a Linear or an Add, and the last layer is the
+// readout), checking that there is at least one and that the network has
+// no spiking layer yet.
 func reluLayers(ann *network.Network) ([]int, error) {
 	var relus []int
 	for i, l := range ann.Layers {
@@ -187,12 +190,6 @@ func reluLayers(ann *network.Network) ([]int, error) {
 		case network.KindSpiking:
 			return nil, fmt.Errorf("layer %d (%q) is already spiking: the network is an SNN", i, l.Name())
 		case network.KindReLU:
-			if _, err := feedingLayer(ann, i); err != nil {
-				return nil, err
-			}
-			if ann.NextWeighted(i) < 0 {
-				return nil, fmt.Errorf("layer %d (ReLU %q): no Conv2d or Linear follows it (through pools and flatten): the SNN would have no readout", i, l.Name())
-			}
 			relus = append(relus, i)
 		}
 	}
@@ -202,35 +199,25 @@ func reluLayers(ann *network.Network) ([]int, error) {
 	return relus, nil
 }
 
-// feedingLayer finds the weighted layer whose output (through average
-// pools only, which keep channels) is the input of layer i.
-func feedingLayer(n *network.Network, i int) (int, error) {
-	for j := i - 1; j >= 0; j-- {
-		switch n.Layers[j].Kind() {
-		case network.KindConv2d, network.KindLinear:
-			return j, nil
-		case network.KindAvgPool2d:
-		default:
-			return -1, fmt.Errorf("layer %d (ReLU %q) is fed by layer %d (%s %q), not by a Conv2d or Linear layer",
-				i, n.Layers[i].Name(), j, n.Layers[j].Kind(), n.Layers[j].Name())
-		}
-	}
-	return -1, fmt.Errorf("layer %d (ReLU %q) acts on the input: no Conv2d or Linear layer feeds it", i, n.Layers[i].Name())
-}
-
-// shiftBias adds θ/(2T) to the bias of the weighted layer feeding spiking
-// layer i (SPEC §3), in float32: b + float32(θ/(2T)).
-func shiftBias(n *network.Network, i int, th []float32, T int) error {
-	j, err := feedingLayer(n, i)
-	if err != nil {
-		return err
-	}
+// shiftBias adds θ/(2T) once to the input current of spiking layer i
+// (SPEC §2a, §3), in float32: b + float32(θ/(2T)), into the bias of the
+// Conv2d or Linear that feeds it or, after an Add, into the Add's bias
+// (created if the Add has none).
+func shiftBias(n *network.Network, shapes []network.Shape, i int, th []float32, T int) error {
+	j := n.InputOf(i)
 	var bias []float32
 	switch l := n.Layers[j].(type) {
 	case *network.Conv2d:
 		bias = l.Bias
 	case *network.Linear:
 		bias = l.Bias
+	case *network.Add:
+		if l.Bias == nil {
+			l.Bias = make([]float32, shapes[j][0])
+		}
+		bias = l.Bias
+	default:
+		return fmt.Errorf("layer %d: fed by layer %d (%s %q), which has no bias to shift", i, j, l.Kind(), l.Name())
 	}
 	if len(th) != 1 && len(th) != len(bias) {
 		return fmt.Errorf("layer %d: %d per-channel thresholds for the %d biases of layer %d", i, len(th), len(bias), j)

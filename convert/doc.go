@@ -1,5 +1,5 @@
 // Package convert turns a trained ANN into an SNN by threshold balancing
-// (SPEC §3).
+// (SPEC §3), chains and graph networks alike.
 //
 // The ANN is run on a calibration set (by default the first 1,024 MNIST
 // training images, pixels/255) and, for each ReLU layer, a statistic of its
@@ -8,9 +8,12 @@
 // interpolation over all elements, zeros included, in float64), or either
 // per channel. Weights and biases are copied; each ReLU becomes a
 // *network.Spiking layer of IF or LIF neurons with soft or hard reset and
-// initial potential v(0) = 0, 0.5·θ or given per neuron. The optional bias
-// shift of Deng & Gu (2021) adds θ/(2T) to the bias of the layer feeding
-// each spiking layer, which fits the SNN to one T.
+// initial potential v(0) = 0, 0.5·θ or given per neuron. On a graph there
+// is one θ per ReLU, the ReLU after a residual Add included (the statistic
+// of the ReLU of the sum). The optional bias shift of Deng & Gu (2021) adds
+// θ/(2T) once to each spiking layer's input current — to the bias of the
+// Conv2d or Linear feeding it, or, after an Add, to the Add's bias — which
+// fits the SNN to one T.
 //
 // The steps are separate so that calibration can reuse them:
 //
