@@ -82,8 +82,6 @@ func TestRows(t *testing.T) {
 	Rows(1, x, 0, 100, y, 0, 1, 10, 5)
 }
 
-func TestKernelName(t *testing.T) { t.Logf("row-add kernel: %s", Kernel()) }
-
 // TestRowsMatchesGo checks Rows bit for bit against the Go loop on random
 // shapes and strides (negative target strides included).
 func TestRowsMatchesGo(t *testing.T) {
