@@ -41,6 +41,9 @@ type SimResult struct {
 	CorrectByStep []int `json:"correct_by_step,omitempty"`
 	// Predictions are the predicted classes after T steps, per image.
 	Predictions []int `json:"predictions"`
+	// Steps[i] is the number of steps image i was simulated for: T, or
+	// fewer with an early-exit rule (SimOptions.Exit).
+	Steps []int `json:"-"`
 	// ImageSpikes[i][k] is the number of spikes of spiking layer k for image i.
 	ImageSpikes [][]int64 `json:"-"`
 	// Outputs holds images × classes readout accumulators, if kept.
@@ -74,6 +77,9 @@ func (r *SimResult) AccuracyByStep() []float64 {
 // allocates, Reset clears) and hand it to a Tally. Per-layer slices are
 // indexed by spiking layer, in network order.
 type ImageRecord struct {
+	// Steps is the number of steps simulated: T, or fewer when an Exit
+	// rule stopped the image early.
+	Steps int
 	// Prediction is the argmax of the readout after T steps (first on ties).
 	Prediction int
 	// PredictionByStep[t-1] is the argmax after t steps.
@@ -102,6 +108,7 @@ type ImageRecord struct {
 
 // Reset clears the record for the next image, keeping its memory.
 func (r *ImageRecord) Reset() {
+	r.Steps = 0
 	r.Prediction = 0
 	clear(r.PredictionByStep)
 	clear(r.Output)
@@ -138,6 +145,7 @@ func NewSimResult(net *Network, engine string, count int, labels []int, opts Sim
 		Images:      count,
 		Encoding:    opts.Encoding,
 		Predictions: make([]int, count),
+		Steps:       make([]int, count),
 		ImageSpikes: make([][]int64, count),
 		Layers:      make([]LayerStats, len(spiking)),
 		labels:      labels,
@@ -223,6 +231,10 @@ func (r *SimResult) NewTally() *Tally {
 func (t *Tally) Add(i int, rec *ImageRecord) {
 	r := t.res
 	r.Predictions[i] = rec.Prediction
+	r.Steps[i] = rec.Steps
+	if rec.Steps == 0 { // an engine that never exits early may leave it unset
+		r.Steps[i] = r.T
+	}
 	copy(r.ImageSpikes[i], rec.Spikes)
 	if r.labels != nil {
 		for s, p := range rec.PredictionByStep {
@@ -308,6 +320,7 @@ func (r *SimResult) Append(o *SimResult) error {
 	}
 	r.Images += o.Images
 	r.Predictions = append(r.Predictions, o.Predictions...)
+	r.Steps = append(r.Steps, o.Steps...)
 	r.ImageSpikes = append(r.ImageSpikes, o.ImageSpikes...)
 	r.Outputs = append(r.Outputs, o.Outputs...)
 	for k := range r.Counts {

@@ -46,6 +46,9 @@ type SimOptions struct {
 	// networks built through the Go API may set them. Entries of
 	// non-weighted layers must be 0.
 	Delays []int
+	// Exit, if set, stops an image early once its prediction is settled
+	// (see Exit); nil runs every image for T steps.
+	Exit Exit
 }
 
 // Check validates the options.

@@ -1,25 +1,20 @@
-// Package mnist reads the MNIST handwritten digits from IDX files and finds
-// evsnn's default copy of them.
+// Package mnist reads the MNIST handwritten digits and finds evsnn's
+// default copy of them. It is package dataset under MNIST's names: Set is
+// dataset.Set, ReadIDX is dataset.ReadIDX, Load reads the IDX files of a
+// directory with dataset.LoadIDX, DefaultDir is dataset.DefaultMNISTDir.
 //
 // # Files
 //
-// IDX is the format Yann LeCun distributed MNIST in: a 4-byte big-endian
-// magic 0x000008nn (0x08: unsigned bytes, nn: the number of dimensions),
-// nn big-endian uint32 dimensions, then the bytes in row-major order.
-// Images are 0x00000803 [N, rows, cols], labels 0x00000801 [N]. ReadIDX
-// reads either, gzipped or not (it sniffs the gzip magic 0x1f 0x8b), and
-// refuses absurd dimensions before allocating and truncated or overlong
-// files with an error that says how many bytes were declared and found.
-//
-// A data directory holds the four files of the two splits, each plain or
-// with a .gz suffix:
+// A data directory holds the four IDX files of the two splits, each plain
+// or with a .gz suffix:
 //
 //	train-images-idx3-ubyte  train-labels-idx1-ubyte   (60,000 images)
 //	t10k-images-idx3-ubyte   t10k-labels-idx1-ubyte    (10,000 images)
 //
-// Load turns a split into a Set: pixels as float32(b)/255 (a float32
-// division, as the reference fixtures compute it), no mean or standard
-// deviation normalisation, images in file order.
+// Load turns a split into a Set of [1, 28, 28] images: pixels as
+// float32(b)/255 (a float32 division, as the reference fixtures compute
+// it), no mean or standard deviation normalisation, images in file order,
+// 10 classes. The dataset package documents the IDX format.
 //
 // # The default data
 //

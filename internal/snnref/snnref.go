@@ -21,6 +21,9 @@
 //     encoding and count-gated with amplitude 1 on Poisson spikes.
 //   - SimOptions.Delays[i] (weighted layer i) delays the input of that
 //     layer by so many steps (zero before the first delayed input arrives).
+//   - SimOptions.Exit: after every step t < T the rule sees the readout
+//     accumulator; when it says done the image stops and its prediction
+//     after t holds for every later step (Output is A(t)).
 //   - SOPs: every spike of a spiking layer (or of the Poisson input) counts
 //     network.FanOut of its neuron; every event of a MaxPool counts the
 //     pool's FanOut and is charged to the layer the pool reads.
@@ -268,6 +271,14 @@ func (s *Sim) Image(x []float32, image int, rec *network.ImageRecord) Raster {
 			acc[o] += a
 		}
 		rec.PredictionByStep[t-1] = network.Argmax(acc)
+		rec.Steps = t
+		if opts.Exit != nil && t < T && opts.Exit.Done(t, T, acc) {
+			// Stopped early: the prediction holds for every later step.
+			for u := t; u < T; u++ {
+				rec.PredictionByStep[u] = rec.PredictionByStep[t-1]
+			}
+			break
+		}
 	}
 	copy(rec.Output, acc)
 	rec.Prediction = rec.PredictionByStep[T-1]
