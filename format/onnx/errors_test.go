@@ -59,20 +59,20 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	bytesOf := func(b []byte) func(t *testing.T) []byte { return func(*testing.T) []byte { return b } }
 	cases := []tc{
-		{"maxpool", edit(func(b *graphBuilder, x string) string {
-			b.node("MaxPool", []string{x}, aInts("kernel_shape", 2, 2), aInts("strides", 1, 1))
-			b.lastNode().Name = proto.String("/pool/MaxPool")
+		{"sigmoid", edit(func(b *graphBuilder, x string) string {
+			b.node("Sigmoid", []string{x})
+			b.lastNode().Name = proto.String("/act/Sigmoid")
 			return b.lastNode().Output[0]
-		}), []string{`node "/pool/MaxPool" (MaxPool)`, "op type MaxPool is not supported"}, true},
-		{"residual-add", edit(func(b *graphBuilder, x string) string {
+		}), []string{`node "/act/Sigmoid" (Sigmoid)`, "op type Sigmoid is not supported"}, true},
+		{"residual-add-without-relu", edit(func(b *graphBuilder, x string) string {
 			y := b.conv(x, 2, 2, 3, 1, 1, true)
 			b.node("Add", []string{x, y})
 			return b.lastNode().Output[0]
-		}), []string{"(Add)", "combines 2 activations", "residual"}, true},
-		{"branch", edit(func(b *graphBuilder, x string) string {
+		}), []string{`node "/Add6" (Add)`, "an Add must be followed by a ReLU"}, true},
+		{"dangling-branch", edit(func(b *graphBuilder, x string) string {
 			b.conv(x, 2, 2, 3, 1, 1, true)
 			return b.conv(x, 2, 2, 3, 1, 1, true)
-		}), []string{"(Conv)", "branches"}, true},
+		}), []string{`node "/Conv5" (Conv)`, "does not reach the graph output", "dangling"}, true},
 		{"other-domain", edit(func(b *graphBuilder, x string) string {
 			y := b.node("Relu", []string{x})
 			b.lastNode().Domain = proto.String("com.microsoft")
@@ -148,9 +148,9 @@ func TestDecodeErrors(t *testing.T) {
 		{"auto-pad-same", mutate(func(m *pb.ModelProto) {
 			m.Graph.Node[0].Attribute = append(m.Graph.Node[0].Attribute, aStr("auto_pad", "SAME_UPPER"))
 		}), []string{"(Conv)", `auto_pad "SAME_UPPER"`}, true},
-		{"avgpool-pads", edit(func(b *graphBuilder, x string) string {
-			return b.node("AveragePool", []string{x}, aInts("kernel_shape", 2, 2), aInts("pads", 1, 1, 1, 1))
-		}), []string{"(AveragePool)", "pads [1 1 1 1] on AveragePool"}, true},
+		{"avgpool-pads-over-half-kernel", edit(func(b *graphBuilder, x string) string {
+			return b.node("AveragePool", []string{x}, aInts("kernel_shape", 2, 2), aInts("pads", 2, 2, 2, 2))
+		}), []string{"(AveragePool)", "pads [2 2 2 2] larger than half the kernel [2 2]"}, true},
 		{"avgpool-ceil", edit(func(b *graphBuilder, x string) string {
 			return b.node("AveragePool", []string{x}, aInts("kernel_shape", 3, 3), aInts("strides", 2, 2), aInt("ceil_mode", 1))
 		}), []string{"(AveragePool)", "ceil_mode=1 gives a larger output"}, true},
@@ -187,7 +187,7 @@ func TestDecodeErrors(t *testing.T) {
 		}), []string{"2 inputs", `"mask"`}, true},
 		{"output-not-end", mutate(func(m *pb.ModelProto) {
 			m.Graph.Output[0].Name = proto.String(m.Graph.Node[1].Output[0])
-		}), []string{"output", "not the end of the chain"}, true},
+		}), []string{`node "/Flatten4" (Flatten)`, `does not reach the graph output "/Relu3_output_0"`}, true},
 		{"unknown-attribute", mutate(func(m *pb.ModelProto) {
 			m.Graph.Node[1].Attribute = []*pb.AttributeProto{aFloat("alpha", 0.1)}
 		}), []string{"(Relu)", `attribute "alpha"`}, true},
@@ -210,32 +210,38 @@ func TestDecodeErrors(t *testing.T) {
 		}), []string{`node "evil\nname" (Softmax)`}, true},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			net, err := onnx.Decode(c.data(t), "dir/bad.onnx")
-			if err == nil {
-				t.Fatalf("imported %d layers, want an error", len(net.Layers))
-			}
-			msg := err.Error()
-			t.Log(msg)
-			if strings.Contains(msg, "\n") {
-				t.Errorf("message is not one line: %q", msg)
-			}
-			if !strings.HasPrefix(msg, "onnx bad.onnx: ") {
-				t.Errorf("message %q does not start with the file name", msg)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("message %q does not contain %q", msg, w)
-				}
-			}
-			var e *onnx.Error
-			if !errors.As(err, &e) {
-				t.Errorf("error is %T, want *onnx.Error", err)
-			}
-			if got := errors.Is(err, onnx.ErrUnsupported); got != c.unsupported {
-				t.Errorf("errors.Is(err, ErrUnsupported) = %v, want %v", got, c.unsupported)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { checkImportError(t, c.data(t), c.want, c.unsupported) })
+	}
+}
+
+// checkImportError decodes a bad model: the error must be a one-line
+// *onnx.Error starting with the file name, containing every want, and
+// matching ErrUnsupported as unsupported says.
+func checkImportError(t *testing.T, data []byte, want []string, unsupported bool) {
+	t.Helper()
+	net, err := onnx.Decode(data, "dir/bad.onnx")
+	if err == nil {
+		t.Fatalf("imported %d layers, want an error", len(net.Layers))
+	}
+	msg := err.Error()
+	t.Log(msg)
+	if strings.Contains(msg, "\n") {
+		t.Errorf("message is not one line: %q", msg)
+	}
+	if !strings.HasPrefix(msg, "onnx bad.onnx: ") {
+		t.Errorf("message %q does not start with the file name", msg)
+	}
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("message %q does not contain %q", msg, w)
+		}
+	}
+	var e *onnx.Error
+	if !errors.As(err, &e) {
+		t.Errorf("error is %T, want *onnx.Error", err)
+	}
+	if got := errors.Is(err, onnx.ErrUnsupported); got != unsupported {
+		t.Errorf("errors.Is(err, ErrUnsupported) = %v, want %v", got, unsupported)
 	}
 }
 

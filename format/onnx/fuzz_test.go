@@ -17,14 +17,20 @@ import (
 // must be a one-line *onnx.Error, and every network it returns must be
 // valid and run.
 //
-// The seeds are the Go-built models of the tests; the 860 kB fixture is a
-// seed only outside fuzzing (its mutations run ~100× slower than those of
-// the small models, which exercise the same ops).
+// The seeds are the Go-built chain and graph models of the tests and the
+// 81 kB ResNet fixture; the 860 kB LeNet fixture is a seed only outside
+// fuzzing (its mutations run ~100× slower than those of the small models,
+// which exercise the same ops).
 func FuzzDecode(f *testing.F) {
-	for _, m := range goodModels() {
-		f.Add(marshal(f, m.build()))
+	for _, build := range fuzzModels() {
+		f.Add(marshal(f, build()))
 	}
 	f.Add(marshal(f, small(nil)))
+	resnet, err := os.ReadFile(resnetModel)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(resnet)
 	if fl := flag.Lookup("test.fuzz"); fl == nil || fl.Value.String() == "" {
 		data, err := os.ReadFile(fixtureModel)
 		if err != nil {
@@ -36,15 +42,19 @@ func FuzzDecode(f *testing.F) {
 }
 
 // FuzzEdits changes attribute values, tensor dims and the input shape of
-// the Go-built models: structured mutations that reach the importer's
+// the Go-built chain and graph models: structured mutations that reach the importer's
 // geometry checks, which byte mutations of a protobuf rarely do.
 func FuzzEdits(f *testing.F) {
 	f.Add(uint8(0), uint8(0), uint8(0), int64(2), uint8(0), uint8(0), int64(3), uint8(1), int64(5))
 	f.Add(uint8(3), uint8(1), uint8(3), int64(-1), uint8(2), uint8(1), int64(0), uint8(2), int64(1<<40))
 	f.Add(uint8(9), uint8(7), uint8(0), int64(1<<62), uint8(1), uint8(0), int64(-7), uint8(0), int64(0))
-	models := goodModels()
+	// Seeds that edit the graph models (after the chains in fuzzModels).
+	for k := range graphModels() {
+		f.Add(uint8(len(goodModels())+k), uint8(3*k), uint8(k), int64(k%4), uint8(k), uint8(k%3), int64(k+1), uint8(1+k%3), int64(2*k+1))
+	}
+	models := fuzzModels()
 	f.Fuzz(func(t *testing.T, which, node, attr uint8, av int64, init, dim uint8, dv int64, inDim uint8, iv int64) {
-		m := models[int(which)%len(models)].build()
+		m := models[int(which)%len(models)]()
 		g := m.GetGraph()
 		if nd := g.Node[int(node)%len(g.Node)]; len(nd.Attribute) > 0 {
 			at := nd.Attribute[int(attr)%len(nd.Attribute)]
@@ -74,6 +84,18 @@ func FuzzEdits(f *testing.F) {
 		}
 		checkDecode(t, data)
 	})
+}
+
+// fuzzModels are the builders of the Go-built models, chains and graphs.
+func fuzzModels() []func() *pb.ModelProto {
+	var out []func() *pb.ModelProto
+	for _, m := range goodModels() {
+		out = append(out, m.build)
+	}
+	for _, m := range graphModels() {
+		out = append(out, m.build)
+	}
+	return out
 }
 
 // checkDecode is the property both fuzz targets check.

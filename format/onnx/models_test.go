@@ -137,7 +137,7 @@ func goodModels() []goodModel {
 			x = b.node("GlobalAveragePool", []string{x})
 			x = b.node("Flatten", []string{x})
 			return b.model(b.gemm(x, 2, 3))
-		}, "conv1 relu1 pool1 pool2 flatten fc1"},
+		}, "conv1 relu1 pool1 gap flatten fc1"},
 		{"dropout-identity", func() *pb.ModelProto {
 			b := newGraph(13, 13, 2, 4, 4)
 			x := b.node("Identity", []string{"input"})

@@ -109,11 +109,6 @@ func checkStorage(t *onnxpb.TensorProto) error {
 	return nil
 }
 
-// unsupportedErr marks a message as "unsupported" rather than "malformed".
-type unsupportedErr struct{ msg string }
-
-func (e *unsupportedErr) Error() string { return e.msg }
-
 // decodeFloat reads a FLOAT tensor from raw_data (little-endian) or
 // float_data, checking that the data length matches the dims and that every
 // value is finite.
