@@ -44,3 +44,54 @@ func Example() {
 	// 2 linear fc2
 	// threshold: [1.25] source: example
 }
+
+// A residual block: the Add lists its inputs by name; every other layer
+// reads the one before it, so the file lists nothing for them.
+func Example_graph() {
+	w := func(n int) []float32 { return make([]float32, n) }
+	net := &network.Network{
+		Input: network.Shape{1, 4, 4},
+		Layers: []network.Layer{
+			&network.Conv2d{LayerName: "stem", InC: 1, OutC: 2, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Weight: w(18), Bias: w(2)},
+			&network.Spiking{LayerName: "sp1", Threshold: []float32{1}, Alpha: 1, Reset: network.ResetSoft},
+			&network.Conv2d{LayerName: "conv", InC: 2, OutC: 2, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Weight: w(36), Bias: w(2)},
+			&network.Add{LayerName: "add", Bias: []float32{0.5, -0.5}},
+			&network.Spiking{LayerName: "sp2", Threshold: []float32{1}, Alpha: 1, Reset: network.ResetSoft},
+			&network.GlobalAvgPool{LayerName: "gap"},
+			&network.Flatten{LayerName: "flat"},
+			&network.Linear{LayerName: "fc", In: 2, Out: 3, Weight: w(6), Bias: w(3)},
+		},
+		// The Add sums the conv and the identity shortcut from sp1.
+		Inputs: [][]int{{network.InputNode}, {0}, {1}, {2, 1}, {3}, {4}, {5}, {6}},
+	}
+	var buf bytes.Buffer
+	if err := modelfile.Encode(&buf, net); err != nil {
+		log.Fatal(err)
+	}
+	got, err := modelfile.Decode(buf.Bytes())
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i, l := range got.Layers {
+		var from []string
+		for _, j := range got.InputsOf(i) {
+			if j == network.InputNode {
+				from = append(from, "input")
+			} else {
+				from = append(from, got.Layers[j].Name())
+			}
+		}
+		fmt.Println(l.Kind(), l.Name(), "<-", from)
+	}
+	fmt.Println("add bias:", got.Layers[3].(*network.Add).Bias)
+	// Output:
+	// conv2d stem <- [input]
+	// spiking sp1 <- [stem]
+	// conv2d conv <- [sp1]
+	// add add <- [conv sp1]
+	// spiking sp2 <- [add]
+	// globalavgpool gap <- [sp2]
+	// flatten flat <- [gap]
+	// linear fc <- [flat]
+	// add bias: [0.5 -0.5]
+}

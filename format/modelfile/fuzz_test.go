@@ -3,20 +3,26 @@ package modelfile
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/evsnn/evsnn/internal/snnref"
 	"github.com/evsnn/evsnn/network"
 )
 
-// FuzzDecode feeds Decode arbitrary bytes, seeded with valid files. Decode
-// must never panic; an error must wrap ErrInvalid; a network it accepts
-// must validate and survive another encode/decode bit for bit.
-func FuzzDecode(f *testing.F) {
+// fuzzSeeds are valid files of every shape the format holds: chains (SNN
+// and ANN), residual and VGG-like graphs with every layer kind, a tiny
+// vector network, and the version 1 files of testdata.
+func fuzzSeeds(f *testing.F) [][]byte {
+	var seeds [][]byte
 	for seed := uint64(1); seed <= 3; seed++ {
-		f.Add(encode(f, testNet(seed, false)))
-		f.Add(encode(f, testNet(seed, true)))
+		seeds = append(seeds, encode(f, testNet(seed, false)), encode(f, testNet(seed, true)))
+	}
+	for seed := uint64(1); seed <= 4; seed++ {
+		seeds = append(seeds, encode(f, graphNet(seed, snnref.ResNet, seed == 3)), encode(f, graphNet(seed, snnref.VGG, seed == 4)))
 	}
 	small := &network.Network{Input: network.Shape{2}, Layers: []network.Layer{
 		&network.Linear{LayerName: "fc", In: 2, Out: 1, Weight: []float32{1, -0.5}, Bias: []float32{0.25}},
@@ -24,7 +30,25 @@ func FuzzDecode(f *testing.F) {
 		&network.Flatten{},
 		&network.Linear{LayerName: "out", In: 1, Out: 2, Weight: []float32{1, 2}, Bias: []float32{0, 0}},
 	}}
-	f.Add(encode(f, small))
+	seeds = append(seeds, encode(f, small))
+	for _, name := range []string{"v1_snn.evsnn", "v1_ann.evsnn"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		seeds = append(seeds, data)
+	}
+	return seeds
+}
+
+// FuzzDecode feeds Decode arbitrary bytes, seeded with valid files (graphs
+// among them). Decode must never panic; an error must wrap ErrInvalid; a
+// network it accepts must validate and survive another encode/decode bit
+// for bit.
+func FuzzDecode(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s)
+	}
 	f.Add([]byte{})
 	f.Add([]byte("\x02\x00\x00\x00\x00\x00\x00\x00{}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -60,18 +84,34 @@ func FuzzDecode(f *testing.F) {
 
 // FuzzDecodeDocument fuzzes the evsnn document alone: the tensors of a
 // valid SNN stay as they are and the fuzzer edits the JSON that describes
-// the layers, which random byte flips of a whole file rarely reach.
+// the layers and their inputs, which random byte flips of a whole file
+// rarely reach.
 func FuzzDecodeDocument(f *testing.F) {
-	valid := encode(f, testNet(1, true))
-	base := split(f, valid)
-	doc := base.hdr["__metadata__"].(map[string]any)["evsnn"].(string)
-	f.Add(doc)
-	f.Add(strings.Replace(doc, `"kind":"spiking"`, `"kind":"relu"`, 1))
-	f.Add(strings.Replace(doc, `"stride":[2,1]`, `"stride":[1,1]`, 1))
-	f.Add(`{"format":"evsnn-model","version":1,"input":[1,8,8],"layers":[],"meta":{}}`)
-	f.Fuzz(func(t *testing.T, doc string) {
-		base.hdr["__metadata__"] = map[string]any{"evsnn": doc}
-		net, err := Decode(base.bytes(t))
+	type base struct {
+		f   file
+		doc string
+	}
+	var bases []base
+	for _, data := range [][]byte{encode(f, testNet(1, true)), encode(f, graphNet(2, snnref.ResNet, false)), encode(f, graphNet(1, snnref.VGG, false))} {
+		b := split(f, data)
+		bases = append(bases, base{b, b.hdr["__metadata__"].(map[string]any)["evsnn"].(string)})
+	}
+	chain, resnet := bases[0].doc, bases[1].doc
+	for k, b := range bases {
+		f.Add(uint8(k), b.doc)
+	}
+	f.Add(uint8(0), strings.Replace(chain, `"kind":"spiking"`, `"kind":"relu"`, 1))
+	f.Add(uint8(0), strings.Replace(chain, `"stride":[2,1]`, `"stride":[1,1]`, 1))
+	f.Add(uint8(0), strings.Replace(chain, `"version":1`, `"version":2`, 1))
+	f.Add(uint8(1), strings.Replace(resnet, `"kind":"add"`, `"kind":"flatten"`, 1))
+	f.Add(uint8(1), strings.Replace(resnet, `"inputs":["conv3","maxpool1"]`, `"inputs":["conv3","maxpool1","input"]`, 1))
+	f.Add(uint8(1), strings.Replace(resnet, `"inputs":["conv3","maxpool1"]`, `"inputs":["maxpool1","sp2"]`, 1))
+	f.Add(uint8(1), strings.Replace(resnet, `"name":"conv2",`, `"name":"conv2","inputs":["sp1"],`, 1))
+	f.Add(uint8(0), `{"format":"evsnn-model","version":2,"input":[1,8,8],"layers":[],"meta":{}}`)
+	f.Fuzz(func(t *testing.T, which uint8, doc string) {
+		b := bases[int(which)%len(bases)].f
+		b.hdr["__metadata__"] = map[string]any{"evsnn": doc}
+		net, err := Decode(b.bytes(t))
 		if err != nil {
 			if !errors.Is(err, ErrInvalid) {
 				t.Fatalf("error does not wrap ErrInvalid: %v", err)

@@ -30,9 +30,11 @@
 //
 // # Mapping
 //
-// Every evsnn layer becomes one node named after the layer (a name that is
+// Every evsnn layer becomes a node named after the layer (a name that is
 // empty, taken or unusable in HDF5 is replaced, and the original kept in
-// the node metadata "evsnn.name"); the graph is a chain Input → … → Output.
+// the node metadata "evsnn.name"), and the edges follow the network's
+// graph (network.Network.Inputs; a chain gives a chain Input → … →
+// Output).
 //
 //	evsnn                  NIR
 //	Input shape [C,H,W]    Input(shape)                      no batch dimension
@@ -41,12 +43,39 @@
 //	Linear                 Affine(weight [out,in], bias [out]);
 //	                       Linear(weight) when every bias is +0
 //	AvgPool2d              AvgPool2d(kernel_size [2], stride [2], padding [0,0]), or with
-//	                       ExportOptions.SumPool: SumPool2d + Scale(1/(kH·kW))
+//	                       ExportOptions.SumPool: SumPool2d + Scale(1/(kH·kW)); an
+//	                       unpadded CountIncludePad is kept in evsnn.count_include_pad
+//	  padded               always SumPool2d(padding [pH,pW]) + Scale(1/divisor of each
+//	                       output position): CountIncludePad's kH·kW, or the number of
+//	                       window positions inside the map
+//	GlobalAvgPool          AvgPool2d(kernel_size = stride = [H,W], padding [0,0]), metadata
+//	                       evsnn.layer = "globalavgpool"; with SumPool: SumPool2d +
+//	                       Scale(1/(H·W))
 //	Flatten                Flatten(start_dim 0, end_dim -1, input_type [C,H,W])
 //	Spiking, α = 1         IF(r, v_threshold, v_reset = 0) + Scale(θ)
 //	Spiking, α < 1         LIF(tau, r, v_leak = 0, v_threshold, v_reset = 0) + Scale(θ)
+//	Add                    no node: an edge from (the last node of) each input into the
+//	                       neuron node after it, which NIR sums; an identity shortcut is
+//	                       an edge straight from the Scale(θ) of the spiking layer it
+//	                       reads; the Add's name is the neuron node's metadata evsnn.add
+//	Add's bias             folded into the bias of its first input that is a Conv2d or
+//	                       Linear (metadata evsnn.bias and evsnn.add_bias keep the two
+//	                       parts); without one, an identity node on its first branch:
+//	                       a 1×1 Conv2d (an Affine on vectors) with weight I and the
+//	                       bias, metadata evsnn.role = "add_bias"
+//	  of one input twice   refused: NIR has one edge between two nodes
+//	MaxPool2d              refused, naming the layer: NIR has no max pooling, and nothing
+//	                       in NIR computes evsnn's count-gated spiking max (SPEC §2a)
 //	ReLU                   refused: an ANN must be converted first
 //	last layer's shape     Output(shape)
+//
+// A padded average pool is written as a sum because NIR's AvgPool2d does
+// not say whether its divisor counts the padding; a zero-padded sum and
+// an explicit divisor mean one thing to every reader. The Add's bias
+// goes into a branch's bias because NIR has no bias of its own: another
+// tool sees an Affine or Conv2d whose bias holds both, which is what the
+// neuron integrates (only the float32 summation order differs from
+// evsnn's, which adds the Add's bias after the branches).
 //
 // NIR axes follow PyTorch, as evsnn does: Conv2d weights are [C_out, C_in,
 // N_x, N_y] with x the first spatial axis (rows, H), and stride, padding,
@@ -103,12 +132,35 @@
 //
 // # Import
 //
-// ToNetwork takes a chain from one Input to one Output node of the types
-// in SupportedTypes; anything else (branches, nested graphs, other node
-// types, groups ≠ 1, dilation ≠ 1, padded pooling, nonzero v_reset) is an
-// error naming the node. A leading batch dimension of 1 in Input, Output
-// and Flatten shapes is dropped. A graph that ends in a neuron layer gets
-// an identity Linear readout named "readout" (weights 1/θ, or the Scale
-// after the neuron node), so that, as evsnn's engines expect, the network
-// ends in a readout that accumulates the NIR graph's output.
+// ToNetwork takes a directed acyclic graph (Graph.DAG) from one Input to
+// one Output node, of the node types in SupportedTypes. Nodes become
+// layers in a topological order of the edges (for a graph evsnn wrote,
+// its own layer order; an Add comes right before the spiking layer it
+// feeds). Several edges into one node are summed in NIR;
+// evsnn sums branches only into a spiking layer, so several edges into an
+// IF or LIF node become an Add (inputs in the order of the edges, named by
+// evsnn.add or "<node>_add") and the spiking layer after it, and several
+// edges into any other node are an error. On each branch the neuron's
+// input gain, and any factor left on the branch (a Scale, the 1/θ of a
+// unit NIR spike), go into the branch's Conv2d or Linear; a branch that
+// has none (a shortcut straight from the input or a neuron node) with a
+// factor other than 1 gets a diagonal 1×1 Conv2d (a diagonal Linear on
+// vectors) to carry it, and v_leak goes into the Add's bias. evsnn's own
+// add_bias node and folded Add bias are recognised by their metadata and
+// undone bit for bit. A chain is imported as it always was.
+//
+// An AvgPool2d with padding is read as PyTorch's (count_include_pad =
+// True); a SumPool2d followed by a Scale of 1/(kH·kW), or of 1/(window
+// positions inside the map) per output, becomes the AvgPool2d that
+// computes exactly that, for any kernel; an AvgPool2d over the whole map
+// marked evsnn.layer = "globalavgpool" becomes a GlobalAvgPool (without
+// the mark it stays an AvgPool2d, which computes the same numbers).
+// Anything else (nested graphs, other node types, groups ≠ 1, dilation ≠ 1,
+// nonzero v_reset, a factor that differs within a channel where only
+// per-channel ones fold) is an error naming the node. A leading batch
+// dimension of 1 in Input, Output and Flatten shapes is dropped. A graph
+// that ends in a neuron layer gets an identity Linear readout named
+// "readout" (weights 1/θ, or the Scale after the neuron node), so that, as
+// evsnn's engines expect, the network ends in a readout that accumulates
+// the NIR graph's output.
 package nir

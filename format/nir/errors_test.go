@@ -49,7 +49,7 @@ func TestImportErrors(t *testing.T) {
 		{"threshold within channel", exported, func(g *Graph) { g.Nodes["sp1"].Params["v_threshold"].F32[1] = 0.71 }, []string{`"sp1"`, "channel"}},
 		{"groups", exported, func(g *Graph) { g.Nodes["conv2"].Params["groups"] = I64Scalar(3) }, []string{`"conv2"`, "groups"}},
 		{"dilation", exported, func(g *Graph) { g.Nodes["conv1"].Params["dilation"] = I64Array(2, 2) }, []string{`"conv1"`, "dilation"}},
-		{"pool padding", exported, func(g *Graph) { g.Nodes["pool1"].Params["padding"] = I64Array(1, 1) }, []string{`"pool1"`, "padding"}},
+		{"pool padding", exported, func(g *Graph) { g.Nodes["pool1"].Params["padding"] = I64Array(2, 1) }, []string{`"pool1"`, "padding must be at most half the kernel"}},
 		{"input_shape", exported, func(g *Graph) { g.Nodes["conv2"].Params["input_shape"] = I64Array(4, 4) }, []string{`"conv2"`, "input_shape"}},
 		{"flatten input_type", exported, func(g *Graph) { g.Nodes["flat"].Params["input_type"] = I64Array(4, 4) }, []string{`"flat"`, "input_type"}},
 		{"flatten partial", exported, func(g *Graph) { g.Nodes["flat"].Params["start_dim"] = I64Scalar(1) }, []string{`"flat"`, "vector"}},
@@ -62,8 +62,19 @@ func TestImportErrors(t *testing.T) {
 			g.Edges = replaceEdges(g.Edges, [][2]string{{"sp2_amplitude", "flat"}, {"flat", "fc1"}}, [][2]string{{"sp2_amplitude", "fc1"}})
 		}, []string{`"fc1"`, "Flatten"}},
 		{"edge to nowhere", exported, func(g *Graph) { g.Connect("fc2", "ghost") }, []string{`"ghost"`}},
-		{"branch", exported, func(g *Graph) { g.Connect("conv1", "pool1") }, []string{`"conv1"`, "chains"}},
-		{"merge", exported, func(g *Graph) { g.Connect("input", "pool1") }, []string{`"input"`}},
+		{"branch", exported, func(g *Graph) { g.Connect("conv1", "pool1") }, []string{`node "pool1" (AvgPool2d): 2 edges into it`, `"conv1"`, "sums"}},
+		{"merge", exported, func(g *Graph) { g.Connect("input", "pool1") }, []string{`"pool1"`, `"input"`}},
+		{"sum into affine", exported, func(g *Graph) { g.Connect("sp2_amplitude", "fc2") }, []string{`node "fc2" (Linear): 2 edges into it`}},
+		{"sum into output", exported, func(g *Graph) { g.Connect("sp3_amplitude", "output") }, []string{`node "output" (Output): 2 edges into it`}},
+		{"sum of shapes", exported, func(g *Graph) { g.Connect("conv1", "sp2") }, []string{`node "sp2" (LIF)`, "shapes [4,2,2]", "[3,6,6]"}},
+		{"conv feeds two neurons", exported, func(g *Graph) {
+			g.Add("sp1b", &Node{Type: "IF", Params: map[string]Param{"r": F32Scalar(1), "v_threshold": F32Scalar(1)}})
+			g.Connect("conv1", "sp1b")
+			g.Connect("sp1b", "pool1")
+		}, []string{`"conv1"`, "feeds one neuron layer"}},
+		{"duplicate edge", exported, func(g *Graph) { g.Connect("conv1", "sp1") }, []string{`"conv1"`, "listed twice"}},
+		{"self edge", exported, func(g *Graph) { g.Connect("sp1", "sp1") }, []string{`"sp1"`, "itself"}},
+		{"two-node cycle", exported, func(g *Graph) { g.Connect("conv2", "pool1") }, []string{"cycle"}},
 		{"broken chain", exported, func(g *Graph) {
 			g.Edges = replaceEdges(g.Edges, [][2]string{{"fc1", "sp3"}}, nil)
 		}, []string{`"fc1"`, "no edge leaves"}},
@@ -74,7 +85,7 @@ func TestImportErrors(t *testing.T) {
 		{"no output", exported, func(g *Graph) { g.Nodes["output"].Type = "Scale" }, []string{"0 Output nodes"}},
 		{"off chain", exported, func(g *Graph) {
 			g.Add("stray", &Node{Type: "Scale", Params: map[string]Param{"scale": F32Scalar(1)}})
-		}, []string{`"stray"`, "not on the chain"}},
+		}, []string{`"stray"`, "no edge leads into it"}},
 		{"neuron first", foreign, func(g *Graph) {
 			g.Edges = replaceEdges(g.Edges, [][2]string{{"in", "fc1"}, {"fc1", "lif1"}}, [][2]string{{"in", "lif1"}})
 			delete(g.Nodes, "fc1")

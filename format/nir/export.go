@@ -4,8 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
+	"slices"
 
 	"github.com/evsnn/evsnn/network"
 )
@@ -21,18 +20,26 @@ const (
 
 	// Node level.
 	MetaName       = "evsnn.name"        // the evsnn layer name, when it differs from the node name
-	MetaRole       = "evsnn.role"        // RoleAmplitude or RoleSumPool on Scale nodes evsnn wrote
+	MetaRole       = "evsnn.role"        // RoleAmplitude, RoleSumPool or RoleAddBias on nodes evsnn adds
 	MetaAlpha      = "evsnn.alpha"       // the exact leak factor α (float32)
 	MetaReset      = "evsnn.reset"       // "soft" or "hard"
 	MetaV0Fraction = "evsnn.v0_fraction" // v(0) = fraction·θ (float32)
 	MetaThreshold  = "evsnn.threshold"   // θ as evsnn holds it: one value or one per channel
 	MetaV0         = "evsnn.v0"          // the per-neuron initial potential correction, if any
+
+	// Graph nodes.
+	MetaAdd             = "evsnn.add"               // on a neuron node after an Add: the Add's name
+	MetaBias            = "evsnn.bias"              // on the weighted node that holds an Add's bias: its own bias
+	MetaAddBias         = "evsnn.add_bias"          // ... and the Add's bias, folded into the node's bias
+	MetaLayer           = "evsnn.layer"             // "globalavgpool" on the pool node of a GlobalAvgPool
+	MetaCountIncludePad = "evsnn.count_include_pad" // 1 on an unpadded AvgPool2d whose CountIncludePad is set
 )
 
-// Roles of the Scale nodes evsnn writes.
+// Roles of the nodes evsnn adds.
 const (
-	RoleAmplitude = "spike_amplitude" // after a neuron node: an evsnn spike carries θ
-	RoleSumPool   = "sumpool_scale"   // after a SumPool2d: 1/(kh·kw) makes it an average
+	RoleAmplitude = "spike_amplitude" // a Scale after a neuron node: an evsnn spike carries θ
+	RoleSumPool   = "sumpool_scale"   // a Scale after a SumPool2d: 1/divisor makes it an average
+	RoleAddBias   = "add_bias"        // an identity Affine or 1×1 Conv2d holding the bias of an Add with no weighted branch
 )
 
 // ExportOptions tune FromNetworkWith.
@@ -40,10 +47,9 @@ type ExportOptions struct {
 	// DT is the time step the continuous-time NIR neuron parameters are
 	// written for (0 means 1): LIF tau = DT/(1-α), r = tau/DT; IF r = 1/DT.
 	DT float64
-	// SumPool writes every AvgPool2d as a SumPool2d followed by a Scale of
-	// 1/(kh·kw): fewer NIR tools read AvgPool2d. Lossless on import when
-	// kh·kw is a power of two; otherwise the weights after the pool may
-	// differ in the last bit.
+	// SumPool writes every AvgPool2d (and GlobalAvgPool) as a SumPool2d
+	// followed by a Scale of 1/(kh·kw): fewer NIR tools read AvgPool2d.
+	// Padded average pools are always written so. Lossless on import.
 	SumPool bool
 }
 
@@ -54,10 +60,11 @@ func FromNetwork(net *network.Network) (*Graph, error) {
 }
 
 // FromNetworkWith converts a converted evsnn network into a NIR graph: an
-// Input node, one node per layer (plus a Scale node after every neuron
-// node), an Output node, and edges along the chain. See the package
-// documentation for the mapping. An ANN (ReLU layers) is refused: convert
-// it first.
+// Input node, nodes for the layers (see the package documentation for the
+// mapping), an Output node, and edges along the network's graph: an Add
+// becomes the edges of its branches into the neuron node after it. An ANN
+// (ReLU layers) is refused: convert it first. A MaxPool2d is refused:
+// NIR has nothing that means evsnn's count-gated spiking max.
 func FromNetworkWith(net *network.Network, opt ExportOptions) (*Graph, error) {
 	if net == nil {
 		return nil, fmt.Errorf("no network")
@@ -70,8 +77,11 @@ func FromNetworkWith(net *network.Network, opt ExportOptions) (*Graph, error) {
 		return nil, fmt.Errorf("time step dt = %v: must be positive and finite", dt)
 	}
 	for i, l := range net.Layers {
-		if l.Kind() == network.KindReLU {
+		switch l.(type) {
+		case *network.ReLU:
 			return nil, fmt.Errorf("layer %d (relu %q): NIR has no ReLU; this is an ANN: convert it to an SNN first (evsnn convert)", i, l.Name())
+		case *network.MaxPool2d:
+			return nil, fmt.Errorf("layer %d (maxpool2d %q): NIR has no max pooling, and no NIR node computes evsnn's count-gated spiking max; use average pooling to export to NIR", i, l.Name())
 		}
 	}
 	if err := net.Validate(); err != nil {
@@ -89,191 +99,157 @@ func FromNetworkWith(net *network.Network, opt ExportOptions) (*Graph, error) {
 		return nil, fmt.Errorf("network metadata: %w", err)
 	}
 	g.Metadata[MetaNetwork] = Str(string(meta))
-
-	names := nodeNames(net)
-	prev := "input"
-	add := func(name string, n *Node) error {
-		if err := g.Add(name, n); err != nil {
-			return err
-		}
-		g.Connect(prev, name)
-		prev = name
-		return nil
-	}
 	if err := g.Add("input", &Node{Type: "Input", Params: map[string]Param{"shape": I64Array(net.Input...)}}); err != nil {
 		return nil, err
 	}
-	in := net.Input
+	ex := &exporter{net: net, shapes: shapes, g: g, opt: opt, dt: dt, names: nodeNames(net),
+		outs: make([][]string, len(net.Layers)), biasOf: map[int]int{}}
+	// Each Add's bias goes into the bias of its first weighted branch;
+	// without one, into an identity node (see add).
 	for i, l := range net.Layers {
-		name := names[i]
-		var n *Node
-		switch l := l.(type) {
-		case *network.Conv2d:
-			n = &Node{Type: "Conv2d", Params: map[string]Param{
-				"weight":      F32Array([]int{l.OutC, l.InC, l.KH, l.KW}, clone32(l.Weight)),
-				"bias":        F32Array([]int{l.OutC}, clone32(l.Bias)),
-				"stride":      I64Array(l.StrideH, l.StrideW),
-				"padding":     I64Array(l.PadH, l.PadW),
-				"dilation":    I64Array(1, 1),
-				"groups":      I64Scalar(1),
-				"input_shape": I64Array(in[1], in[2]),
-			}}
-		case *network.Linear:
-			n = &Node{Type: "Affine", Params: map[string]Param{
-				"weight": F32Array([]int{l.Out, l.In}, clone32(l.Weight)),
-				"bias":   F32Array([]int{l.Out}, clone32(l.Bias)),
-			}}
-			if allPositiveZero(l.Bias) {
-				n = &Node{Type: "Linear", Params: map[string]Param{"weight": n.Params["weight"]}}
-			}
-		case *network.AvgPool2d:
-			typ := "AvgPool2d"
-			if opt.SumPool {
-				typ = "SumPool2d"
-			}
-			n = &Node{Type: typ, Params: map[string]Param{
-				"kernel_size": I64Array(l.KH, l.KW),
-				"stride":      I64Array(l.StrideH, l.StrideW),
-				"padding":     I64Array(0, 0),
-			}}
-		case *network.Flatten:
-			n = &Node{Type: "Flatten", Params: map[string]Param{
-				"start_dim":  I64Scalar(0),
-				"end_dim":    I64Scalar(-1),
-				"input_type": I64Array(in...),
-			}}
-		case *network.Spiking:
-			n = neuronNode(l, shapes[i], dt)
-		default:
-			return nil, fmt.Errorf("layer %d (%s %q): no NIR equivalent", i, l.Kind(), l.Name())
-		}
-		if l.Name() != name {
-			setMeta(n, MetaName, Str(l.Name()))
-		}
-		if err := add(name, n); err != nil {
-			return nil, fmt.Errorf("layer %d: %w", i, err)
-		}
-		switch l := l.(type) {
-		case *network.Spiking:
-			// An evsnn spike carries amplitude θ into the next layer
-			// (SPEC §2); a NIR spike is 1. The Scale node says so.
-			amp := &Node{Type: "Scale", Params: map[string]Param{
-				"scale": F32Array(shapes[i], expandThreshold(l, shapes[i])),
-			}}
-			setMeta(amp, MetaRole, Str(RoleAmplitude))
-			if err := add(uniqueName(g, name+"_amplitude"), amp); err != nil {
-				return nil, err
-			}
-		case *network.AvgPool2d:
-			if opt.SumPool {
-				k := float32(1) / float32(l.KH*l.KW)
-				sc := make([]float32, shapes[i].Size())
-				for j := range sc {
-					sc[j] = k
-				}
-				s := &Node{Type: "Scale", Params: map[string]Param{"scale": F32Array(shapes[i], sc)}}
-				setMeta(s, MetaRole, Str(RoleSumPool))
-				if err := add(uniqueName(g, name+"_scale"), s); err != nil {
-					return nil, err
+		if a, ok := l.(*network.Add); ok && a.Bias != nil {
+			for _, j := range net.InputsOf(i) {
+				if j != network.InputNode && network.RoleOf(net.Layers[j]) == network.RoleWeighted {
+					ex.biasOf[j] = i
+					break
 				}
 			}
 		}
-		in = shapes[i]
 	}
-	if err := add(uniqueName(g, "output"), &Node{Type: "Output", Params: map[string]Param{"shape": I64Array(in...)}}); err != nil {
+	for i := range net.Layers {
+		if err := ex.layer(i); err != nil {
+			return nil, err
+		}
+	}
+	last := len(net.Layers) - 1
+	out := uniqueName(g, "output")
+	if err := g.Add(out, &Node{Type: "Output", Params: map[string]Param{"shape": I64Array(shapes[last]...)}}); err != nil {
 		return nil, err
+	}
+	for _, s := range ex.outs[last] {
+		g.Connect(s, out)
 	}
 	return g, nil
 }
 
-// neuronNode writes a Spiking layer as NIR IF (α = 1) or LIF (α < 1), with
-// the evsnn specifics in the node metadata.
-func neuronNode(l *network.Spiking, sh network.Shape, dt float64) *Node {
-	size := sh.Size()
-	full := func(v float32) []float32 {
-		s := make([]float32, size)
-		for i := range s {
-			s[i] = v
-		}
-		return s
+type exporter struct {
+	net    *network.Network
+	shapes []network.Shape
+	g      *Graph
+	opt    ExportOptions
+	dt     float64
+	names  []string
+	// outs[i] lists the nodes whose sum is layer i's output: one node,
+	// or for an Add the last nodes of its branches.
+	outs [][]string
+	// biasOf maps a weighted layer to the Add whose bias it takes.
+	biasOf map[int]int
+}
+
+// outOf lists the nodes whose sum is the output of evsnn node j.
+func (ex *exporter) outOf(j int) []string {
+	if j == network.InputNode {
+		return []string{"input"}
 	}
-	shape := []int(sh)
-	n := &Node{Params: map[string]Param{
-		"v_threshold": F32Array(shape, expandThreshold(l, sh)),
-		"v_reset":     F32Array(shape, full(0)),
-	}}
-	if l.Alpha == 1 {
-		n.Type = "IF"
-		n.Params["r"] = F32Array(shape, full(float32(1/dt)))
+	return ex.outs[j]
+}
+
+// layer writes the nodes of layer i and the edges into them.
+func (ex *exporter) layer(i int) error {
+	net, l := ex.net, ex.net.Layers[i]
+	ins := net.InputsOf(i)
+	var srcs []string
+	for _, j := range ins {
+		srcs = append(srcs, ex.outOf(j)...)
+	}
+	if a, ok := l.(*network.Add); ok {
+		return ex.add(i, a, srcs)
+	}
+	in := net.ShapeOf(ex.shapes, ins[0])
+	nodes, err := ex.nodes(i, in)
+	if err != nil {
+		return err
+	}
+	name := ex.names[i]
+	if l.Name() != name {
+		setMeta(nodes[0], MetaName, Str(l.Name()))
+	}
+	if _, ok := l.(*network.Spiking); ok && ins[0] != network.InputNode && net.Layers[ins[0]].Kind() == network.KindAdd {
+		setMeta(nodes[0], MetaAdd, Str(net.Layers[ins[0]].Name()))
+	}
+	if err := ex.g.Add(name, nodes[0]); err != nil {
+		return fmt.Errorf("layer %d: %w", i, err)
+	}
+	for _, s := range srcs {
+		ex.g.Connect(s, name)
+	}
+	prev := name
+	for k, n := range nodes[1:] {
+		suffix := "_amplitude"
+		if role, _ := n.Metadata[MetaRole].Text(); role == RoleSumPool {
+			suffix = "_scale"
+		}
+		next := uniqueName(ex.g, name+suffix)
+		if err := ex.g.Add(next, n); err != nil {
+			return fmt.Errorf("layer %d, node %d: %w", i, k+1, err)
+		}
+		ex.g.Connect(prev, next)
+		prev = next
+	}
+	ex.outs[i] = []string{prev}
+	return nil
+}
+
+// add writes an Add: no node of its own, its branches' edges go into the
+// neuron node after it (NIR sums the edges into a node). A bias with no
+// weighted branch to take it goes into an identity node (a 1×1 Conv2d, or
+// an Affine on vectors) on the first branch, marked RoleAddBias.
+func (ex *exporter) add(i int, a *network.Add, srcs []string) error {
+	for k, s := range srcs {
+		if slices.Contains(srcs[:k], s) {
+			return fmt.Errorf("layer %d (add %q): adds the output of node %q twice, and NIR has one edge between two nodes; scale that branch by 2 instead", i, a.Name(), s)
+		}
+	}
+	ex.outs[i] = srcs
+	if a.Bias == nil {
+		return nil
+	}
+	for _, t := range ex.biasOf {
+		if t == i {
+			return nil // folded into a branch (see weighted)
+		}
+	}
+	ins := ex.net.InputsOf(i)
+	first := ex.outOf(ins[0])
+	sh := ex.net.ShapeOf(ex.shapes, ins[0])
+	c := sh[0]
+	if c > maxReadout {
+		return fmt.Errorf("layer %d (add %q): its bias has no Conv2d or Linear branch to go into, and an identity node of %d×%d is too large (limit %d)", i, a.Name(), c, c, maxReadout)
+	}
+	eye := make([]float32, c*c)
+	for k := range c {
+		eye[k*c+k] = 1
+	}
+	var n *Node
+	if len(sh) == 3 {
+		n = &Node{Type: "Conv2d", Params: map[string]Param{
+			"weight": F32Array([]int{c, c, 1, 1}, eye), "bias": F32Array([]int{c}, clone32(a.Bias)),
+			"stride": I64Array(1, 1), "padding": I64Array(0, 0), "dilation": I64Array(1, 1), "groups": I64Scalar(1),
+			"input_shape": I64Array(sh[1], sh[2]),
+		}}
 	} else {
-		n.Type = "LIF"
-		tau := float32(dt / (1 - float64(l.Alpha)))
-		n.Params["tau"] = F32Array(shape, full(tau))
-		n.Params["r"] = F32Array(shape, full(float32(float64(tau)/dt)))
-		n.Params["v_leak"] = F32Array(shape, full(0))
+		n = &Node{Type: "Affine", Params: map[string]Param{
+			"weight": F32Array([]int{c, c}, eye), "bias": F32Array([]int{c}, clone32(a.Bias)),
+		}}
 	}
-	setMeta(n, MetaAlpha, F32Scalar(l.Alpha))
-	setMeta(n, MetaReset, Str(string(l.Reset)))
-	setMeta(n, MetaV0Fraction, F32Scalar(l.V0Fraction))
-	setMeta(n, MetaThreshold, F32Array([]int{len(l.Threshold)}, clone32(l.Threshold)))
-	if l.V0 != nil {
-		setMeta(n, MetaV0, F32Array(shape, clone32(l.V0)))
+	setMeta(n, MetaRole, Str(RoleAddBias))
+	name := uniqueName(ex.g, ex.names[i])
+	if err := ex.g.Add(name, n); err != nil {
+		return fmt.Errorf("layer %d: %w", i, err)
 	}
-	return n
-}
-
-// expandThreshold is θ for every neuron of a layer of shape sh.
-func expandThreshold(l *network.Spiking, sh network.Shape) []float32 {
-	out := make([]float32, sh.Size())
-	for i := range out {
-		out[i] = l.ThresholdAt(sh, i)
+	for _, s := range first {
+		ex.g.Connect(s, name)
 	}
-	return out
-}
-
-func setMeta(n *Node, key string, p Param) {
-	if n.Metadata == nil {
-		n.Metadata = map[string]Param{}
-	}
-	n.Metadata[key] = p
-}
-
-// nodeNames gives every layer a node name: its own name when that is
-// usable and unique, otherwise "<kind><index>".
-func nodeNames(net *network.Network) []string {
-	names := make([]string, len(net.Layers))
-	used := map[string]bool{"input": true, "output": true}
-	for i, l := range net.Layers {
-		name := strings.ReplaceAll(l.Name(), "/", "_")
-		name = strings.ReplaceAll(name, "\x00", "_")
-		if checkName(name) != nil || used[name] || strings.HasSuffix(name, "_amplitude") || strings.HasSuffix(name, "_scale") {
-			name = string(l.Kind()) + strconv.Itoa(i)
-		}
-		for used[name] {
-			name += "_"
-		}
-		used[name] = true
-		names[i] = name
-	}
-	return names
-}
-
-func uniqueName(g *Graph, name string) string {
-	for {
-		if _, taken := g.Nodes[name]; !taken {
-			return name
-		}
-		name += "_"
-	}
-}
-
-func clone32(s []float32) []float32 { return append([]float32(nil), s...) }
-
-func allPositiveZero(s []float32) bool {
-	for _, v := range s {
-		if math.Float32bits(v) != 0 {
-			return false
-		}
-	}
-	return true
+	ex.outs[i] = append([]string{name}, srcs[len(first):]...)
+	return nil
 }

@@ -68,6 +68,9 @@ func sameNetwork(t testing.TB, a, b *network.Network) {
 			t.Fatalf("layer %d differs:\n got %s\nwant %s", i, y, x)
 		}
 	}
+	if fmt.Sprint(a.Inputs) != fmt.Sprint(b.Inputs) {
+		t.Fatalf("inputs %v, want %v", b.Inputs, a.Inputs)
+	}
 	ma, _ := json.Marshal(a.Meta)
 	mb, _ := json.Marshal(b.Meta)
 	if string(ma) != string(mb) {
@@ -322,11 +325,12 @@ func TestImportMatchesNIRSemantics(t *testing.T) {
 	t.Logf("spikes per layer over all trials: %v", total)
 }
 
-// simNIR runs a chain graph of vectors in NIR's semantics, forward Euler
-// with step dt: spikes[k][t] lists the spiking neuron indices of the k-th
-// neuron node at step t; out is the output summed over the steps.
+// simNIR runs a graph of vectors in NIR's semantics, forward Euler with
+// step dt, the nodes in topological order, the edges into a node summed:
+// spikes[k][t] lists the spiking neuron indices of the k-th neuron node
+// (in that order) at step t; out is the output summed over the steps.
 func simNIR(t testing.TB, g *Graph, x []float32, T int, dt float64) ([][][]int, []float64) {
-	chain, err := g.Chain()
+	dag, err := g.DAG()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,14 +339,25 @@ func simNIR(t testing.TB, g *Graph, x []float32, T int, dt float64) ([][][]int, 
 	var out []float64
 	f := func(n *Node, k string) []float64 { v, _ := n.Params[k].Floats(); return v }
 	for step := 0; step < T; step++ {
-		cur := make([]float64, len(x))
-		for i, v := range x {
-			cur[i] = float64(v)
-		}
+		vals := map[string][]float64{}
 		k := 0
-		for _, name := range chain {
+		for _, name := range dag.Order {
 			n := g.Nodes[name]
+			var cur []float64
+			for _, src := range dag.In[name] {
+				if cur == nil {
+					cur = make([]float64, len(vals[src]))
+				}
+				for i, v := range vals[src] {
+					cur[i] += v
+				}
+			}
 			switch n.Type {
+			case "Input":
+				cur = make([]float64, len(x))
+				for i, v := range x {
+					cur[i] = float64(v)
+				}
 			case "Affine", "Linear":
 				w := f(n, "weight")
 				out := n.Params["weight"].Shape[0]
@@ -359,7 +374,11 @@ func simNIR(t testing.TB, g *Graph, x []float32, T int, dt float64) ([][][]int, 
 			case "Scale":
 				s := f(n, "scale")
 				for i := range cur {
-					cur[i] *= s[i]
+					if len(s) == 1 {
+						cur[i] *= s[0]
+					} else {
+						cur[i] *= s[i]
+					}
 				}
 			case "IF", "LIF":
 				v := state[name]
@@ -388,13 +407,17 @@ func simNIR(t testing.TB, g *Graph, x []float32, T int, dt float64) ([][][]int, 
 				}
 				spikes[k][step] = fired
 				k++
+			case "Output":
+				if out == nil {
+					out = make([]float64, len(cur))
+				}
+				for i, v := range cur {
+					out[i] += v
+				}
+			default:
+				t.Fatalf("simNIR: node type %s", n.Type)
 			}
-		}
-		if out == nil {
-			out = make([]float64, len(cur))
-		}
-		for i, v := range cur {
-			out[i] += v
+			vals[name] = cur
 		}
 	}
 	return spikes, out
@@ -460,4 +483,3 @@ func simSNN(net *network.Network, x []float32, T int) ([][][]int, []float64) {
 	}
 	return spikes, out
 }
-
