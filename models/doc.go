@@ -11,4 +11,7 @@
 //     1,024 training images (the calibration set of SPEC §3): 1.8 MB of
 //     gzipped IDX files, so that the demo needs neither a data directory
 //     nor a Go toolchain to fetch the GoMNIST module.
+//   - LoadData, dataset.Load that serves MNIST from those copies when no
+//     data path is given and they hold what is asked: the data policy of
+//     the command line (without --data, the demo runs offline).
 package models

@@ -26,7 +26,7 @@ func ExampleTestSet() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(set.N, "images of", set.Rows, "×", set.Cols, "- first label", set.Labels[0])
+	fmt.Println(set.N, "images of", set.Shape(), "- first label", set.Labels[0], "-", set.Name, "from", set.Source)
 	// Output:
-	// 10000 images of 28 × 28 - first label 7
+	// 10000 images of [1 28 28] - first label 7 - mnist test from embedded
 }

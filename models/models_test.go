@@ -134,8 +134,8 @@ func TestEmbeddedData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.N != tc.n || got.Rows != 28 || got.Cols != 28 || len(got.Images) != tc.n*784 || len(got.Labels) != tc.n {
-			t.Fatalf("%s: N %d, %dx%d, %d values, %d labels", tc.split, got.N, got.Rows, got.Cols, len(got.Images), len(got.Labels))
+		if got.N != tc.n || !slices.Equal(got.Shape(), []int{1, 28, 28}) || got.Classes != 10 || len(got.Images) != tc.n*784 || len(got.Labels) != tc.n {
+			t.Fatalf("%s: N %d, shape %v, %d classes, %d values, %d labels", tc.split, got.N, got.Shape(), got.Classes, len(got.Images), len(got.Labels))
 		}
 		if testing.Short() || testenv.RaceEnabled {
 			continue
@@ -152,5 +152,51 @@ func TestEmbeddedData(t *testing.T) {
 		if !slices.Equal(got.Images, want.Images) || !slices.Equal(got.Labels, want.Labels) {
 			t.Errorf("%s: embedded data differs from %s", tc.split, dir)
 		}
+	}
+}
+
+// LoadData serves MNIST from the embedded copies when no path is given and
+// they hold what is asked, and reads everything else with dataset.Load.
+func TestLoadData(t *testing.T) {
+	cases := []struct {
+		name, path, split string
+		n                 int
+		source            string // "" for anything but the embedded copies
+		images            int
+	}{
+		{"mnist", "", "test", 0, "embedded", 10000},
+		{"mnist", "", "test", 500, "embedded", 500},
+		{"MNIST", "", "train", 1024, "embedded", 1024},
+		{"mnist", "", "train", 64, "embedded", 64},
+	}
+	for _, tc := range cases {
+		set, err := models.LoadData(tc.name, tc.path, tc.split, tc.n)
+		if err != nil {
+			t.Fatalf("%+v: %v", tc, err)
+		}
+		if set.Source != tc.source || set.N != tc.images || set.Name != "mnist "+tc.split {
+			t.Errorf("%+v: %q from %q, %d images", tc, set.Name, set.Source, set.N)
+		}
+	}
+	// A path, another set or more training images than are embedded go to
+	// dataset.Load, which names what is wrong.
+	for _, tc := range []struct{ name, path, split string }{
+		{"mnist", t.TempDir(), "test"},
+		{"kmnist", "", "test"},
+		{"cifar10", t.TempDir(), "train"},
+	} {
+		if _, err := models.LoadData(tc.name, tc.path, tc.split, 10); err == nil || !strings.HasPrefix(err.Error(), tc.name) {
+			t.Errorf("%+v: error %v, want one starting with the set's name", tc, err)
+		}
+	}
+	if testing.Short() || testenv.RaceEnabled {
+		return
+	}
+	set, err := models.LoadData("mnist", "", "train", 2000)
+	if err != nil {
+		t.Skipf("no MNIST training files beyond the embedded ones: %v", err)
+	}
+	if set.Source == "embedded" || set.N != 2000 {
+		t.Errorf("2,000 training images from %q (%d)", set.Source, set.N)
 	}
 }

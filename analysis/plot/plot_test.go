@@ -14,7 +14,8 @@ import (
 
 	"github.com/evsnn/evsnn/analysis/plot"
 	"github.com/evsnn/evsnn/analysis/profile"
-	"github.com/evsnn/evsnn/analysis/profile/profiletest"
+	"github.com/evsnn/evsnn/internal/fixture"
+	"github.com/evsnn/evsnn/internal/snnref"
 	"github.com/evsnn/evsnn/network"
 )
 
@@ -25,7 +26,7 @@ const testDPI = 40
 // -out DIR keeps the rendered figures for a look.
 var outDir = flag.String("out", "", "also write the test figures into this directory")
 
-type fixture struct {
+type run struct {
 	net    *network.Network
 	res    *network.SimResult
 	raster []network.RasterEvent
@@ -35,44 +36,32 @@ type fixture struct {
 
 var (
 	fixtureOnce sync.Once
-	shared      *fixture
+	shared      *run
 	fixtureErr  error
 )
 
-// newFixture returns the profile of a reference run of a small conv
-// network, simulated once per test binary.
-func newFixture(t testing.TB) *fixture {
+// newFixture returns the profile of a reference run of a small residual
+// network (with a MaxPool, identity and 1×1-conv shortcuts), simulated
+// once per test binary.
+func newFixture(t testing.TB) *run {
 	t.Helper()
-	fixtureOnce.Do(func() { shared, fixtureErr = buildFixture() })
+	fixtureOnce.Do(func() { shared, fixtureErr = buildFixture(t) })
 	if fixtureErr != nil {
 		t.Fatal(fixtureErr)
 	}
 	return shared
 }
 
-func buildFixture() (*fixture, error) {
-	x, _ := profiletest.Images(1, 24)
-	net := profiletest.ConvNet(3, x)
-	labels, err := profiletest.ANNLabels(net, x)
+func buildFixture(t testing.TB) (*run, error) {
+	r := fixture.RandomRun(t, snnref.ResNet, 3, 24, 24)
+	p, err := profile.Build(r.Net, r.Result, r.ANN, profile.DefaultEnergy())
 	if err != nil {
 		return nil, err
 	}
-	res, raster, err := profiletest.Simulate(net, x, labels, 24)
-	if err != nil {
-		return nil, err
-	}
-	ann, err := net.Forward(x, 24)
-	if err != nil {
-		return nil, err
-	}
-	p, err := profile.Build(net, res, ann, profile.DefaultEnergy())
-	if err != nil {
-		return nil, err
-	}
-	return &fixture{net, res, raster, p, ann}, nil
+	return &run{r.Net, r.Result, r.Result.Raster, p, r.ANN}, nil
 }
 
-func (f *fixture) names() ([]string, []int) {
+func (f *run) names() ([]string, []int) {
 	var names []string
 	var sizes []int
 	for _, l := range f.res.Layers {
@@ -82,7 +71,7 @@ func (f *fixture) names() ([]string, []int) {
 	return names, sizes
 }
 
-func (f *fixture) panels(t testing.TB) []plot.Panel {
+func (f *run) panels(t testing.TB) []plot.Panel {
 	var ps []plot.Panel
 	for k, l := range f.prof.Layers {
 		rate, err := profile.Rates(f.net, f.res, k)

@@ -5,15 +5,17 @@ import (
 	"os"
 
 	"github.com/evsnn/evsnn/analysis/profile"
-	"github.com/evsnn/evsnn/analysis/profile/profiletest"
+	"github.com/evsnn/evsnn/dense"
+	"github.com/evsnn/evsnn/network"
 )
 
-// Profile a run of a small network: the reference simulation stands in for
-// an engine (run it with SimOptions.KeepCounts for the conversion error).
+// Profile a run of a small network (with SimOptions.KeepCounts and the
+// ANN's activations on the same images, the profile has the conversion
+// error).
 func ExampleBuild() {
 	net := linearNet() // 2 inputs → fc1 (3) → sp1 (IF, θ = 1) → fc2 (2)
 	images := []float32{0.5, 0.25, 1, 0}
-	res, _, err := profiletest.Simulate(net, images, []int{0, 0}, 4)
+	res, err := dense.Engine{}.Run(net, images, []int{0, 0}, network.SimOptions{T: 4, KeepCounts: true})
 	if err != nil {
 		panic(err)
 	}

@@ -57,15 +57,20 @@ func (e Energy) String() string {
 // LayerProfile is the profile of one spiking layer l over a run.
 //
 // Cost model. The synaptic operations (SOPs) of layer l are the ones its
-// spikes cause: each spike of neuron j adds FanOut[j] to the target
-// layer's input currents, where the target is the first Conv2d or Linear
-// after l (average pools and flattens in between folded in, as
-// network.FanOut counts them; the engines count SOPs the same way). The
-// dense cost of the same synapses is the target layer's MACs: ANNMACs is
-// one ANN pass (what the ANN spends per image to propagate layer l's
-// activation), DenseMACs = T·ANNMACs is what a clock-driven simulation
-// spends per image over T steps. Both energy figures are per image:
-// EnergySNN = SOPsPerImage·PJPerSOP, EnergyANN = ANNMACs·PJPerMAC.
+// spikes cause: each spike of neuron j adds FanOut[j] to the input
+// currents it reaches along every projection out of l (network.FanOut:
+// average pools and flattens on the way folded in, an identity shortcut
+// into an Add one target per position), and each event of a MaxPool that
+// reads l adds the pool's fan-out (the engines charge those SOPs to l).
+// The dense cost of the same synapses is ANNMACs, what the ANN spends per
+// image in one pass to carry layer l's activation on: the MACs of every
+// Conv2d and Linear on those projections, plus one addition per element
+// for an identity path into an Add (pools cost nothing of their own, as
+// their windows are folded into the fan-out). In a chain that is the MACs
+// of the first Conv2d or Linear after l. DenseMACs = T·ANNMACs is what a
+// clock-driven simulation spends per image over T steps. Both energy
+// figures are per image: EnergySNN = SOPsPerImage·PJPerSOP, EnergyANN =
+// ANNMACs·PJPerMAC.
 //
 // Conversion error. With the ANN's ReLU output x (per image and neuron) and
 // the SNN rate s̄ = θ·count/T (SPEC §2), over all images and neurons:
@@ -84,9 +89,12 @@ type LayerProfile struct {
 	FiringRate   float64 `json:"firing_rate"`
 	SOPs         int64   `json:"sops"`
 	SOPsPerImage float64 `json:"sops_per_image"`
-	// Target is the name of the weighted layer this layer's spikes feed.
+	// Target names the layers this layer's spikes feed: the Conv2d or
+	// Linear of each projection out of it (or the Add, for an identity
+	// shortcut), comma-separated, in the order of network.Projections.
 	Target string `json:"target"`
-	// ANNMACs are the target layer's MACs for one image, one pass.
+	// ANNMACs are the MACs of those projections for one image, one pass
+	// (see the cost model above).
 	ANNMACs int64 `json:"ann_macs"`
 	// DenseMACs = T·ANNMACs: a clock-driven pass over T steps, per image.
 	DenseMACs int64 `json:"dense_macs"`
@@ -122,9 +130,10 @@ type Totals struct {
 	FiringRate     float64 `json:"firing_rate"`
 	SOPs           int64   `json:"sops"`
 	SOPsPerImage   float64 `json:"sops_per_image"`
-	// InputMACs are the MACs of the first weighted layer on the analog
-	// image, per image. With direct encoding the input current is the same
-	// at every step, so an SNN computes it once per image.
+	// InputMACs are the MACs of the projections out of the input (the
+	// first weighted layer, in a chain) on the analog image, per image.
+	// With direct encoding the input current is the same at every step, so
+	// an SNN computes it once per image.
 	InputMACs int64 `json:"input_macs"`
 	// Encoding is the run's input encoding. With Poisson input the SNN
 	// pays no input MACs: its input spikes (InputSpikesPerImage) cost
@@ -132,7 +141,8 @@ type Totals struct {
 	Encoding            network.Encoding `json:"encoding"`
 	InputSpikesPerImage float64          `json:"input_spikes_per_image"`
 	InputSOPsPerImage   float64          `json:"input_sops_per_image"`
-	// ANNMACs are the MACs of every Conv2d and Linear layer, per image.
+	// ANNMACs = InputMACs + the layers' ANNMACs: the MACs of every Conv2d
+	// and Linear layer and the additions of identity shortcuts, per image.
 	ANNMACs int64 `json:"ann_macs"`
 	// DenseMACs = T·ANNMACs, per image.
 	DenseMACs  int64   `json:"dense_macs"`
@@ -204,6 +214,10 @@ func Build(net *network.Network, res *network.SimResult, ann *network.Activation
 			return nil, fmt.Errorf("profile: ANN activations of %d images, run of %d", ann.Batch, res.Images)
 		}
 	}
+	costs, inCost, err := projectionCosts(net, shapes)
+	if err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
 	T, images := res.T, res.Images
 	p := &Profile{
 		Engine:      res.Engine,
@@ -242,13 +256,9 @@ func Build(net *network.Network, res *network.SimResult, ann *network.Activation
 			lat := float64(st.FirstSpikeSum) / float64(st.FirstSpikers)
 			lp.FirstSpikeLatency = &lat
 		}
-		if w := net.NextWeighted(li); w >= 0 {
-			in := net.Input
-			if w > 0 {
-				in = shapes[w-1]
-			}
-			lp.Target = net.Layers[w].Name()
-			lp.ANNMACs = int64(net.Layers[w].MACs(in))
+		if c := costs[li]; c != nil {
+			lp.Target = c.target()
+			lp.ANNMACs = c.macs
 			lp.DenseMACs = int64(T) * lp.ANNMACs
 			if lp.ANNMACs > 0 {
 				lp.SOPsPerMAC = lp.SOPsPerImage / float64(lp.ANNMACs)
@@ -292,19 +302,10 @@ func Build(net *network.Network, res *network.SimResult, ann *network.Activation
 		t.FiringRate = float64(t.Spikes) / (float64(t.Neurons) * float64(T) * nImg)
 	}
 	t.SOPsPerImage = float64(t.SOPs) / nImg
-	in := net.Input
-	first := true
-	for i, l := range net.Layers {
-		switch l.Kind() {
-		case network.KindConv2d, network.KindLinear:
-			m := int64(l.MACs(in))
-			t.ANNMACs += m
-			if first {
-				t.InputMACs = m
-				first = false
-			}
-		}
-		in = shapes[i]
+	t.InputMACs = inCost.macs
+	t.ANNMACs = inCost.macs
+	for _, c := range costs {
+		t.ANNMACs += c.macs
 	}
 	t.DenseMACs = int64(T) * t.ANNMACs
 	if t.ANNMACs > 0 {
@@ -323,15 +324,15 @@ func Build(net *network.Network, res *network.SimResult, ann *network.Activation
 	return p, nil
 }
 
-// InputCost is what feeding the input costs per image: the first weighted
-// layer's MACs for the ANN, and for the SNN either those MACs once per
+// InputCost is what feeding the input costs per image: the MACs of the
+// projections out of the input for the ANN, and for the SNN either those MACs once per
 // image (direct input: the current is the same every step) or the Poisson
 // input spikes' SOPs.
 type InputCost struct {
 	Poisson        bool
 	SpikesPerImage float64 // Poisson input spikes
 	SOPsPerImage   float64 // their SOPs
-	MACs           int64   // the first weighted layer's MACs on one image
+	MACs           int64   // the input projections' MACs on one image
 	// Energies in microjoules per image.
 	EnergySNN, EnergyANN float64
 }
@@ -362,9 +363,6 @@ func checkCounts(net *network.Network, li int, st network.LayerStats, counts []i
 	if spikes != st.Spikes {
 		return fmt.Errorf("layer %q: per-neuron counts add up to %d spikes, the run reports %d", st.Name, spikes, st.Spikes)
 	}
-	if net.NextWeighted(li) < 0 {
-		return nil
-	}
 	fan, err := net.FanOut(li)
 	if err != nil {
 		return err
@@ -373,10 +371,23 @@ func checkCounts(net *network.Network, li int, st network.LayerStats, counts []i
 	for j, c := range perNeuron {
 		sops += c * int64(fan[j])
 	}
-	if sops != st.SOPs {
+	// The events of a MaxPool that reads the layer are charged to it too,
+	// and counts alone do not tell how many there were: then the spikes'
+	// own SOPs are a lower bound.
+	if pooled := feedsMaxPool(net, li); sops != st.SOPs && (!pooled || sops > st.SOPs) {
 		return fmt.Errorf("layer %q: counts × fan-out give %d SOPs, the run reports %d", st.Name, sops, st.SOPs)
 	}
 	return nil
+}
+
+// feedsMaxPool reports whether a MaxPool reads layer li.
+func feedsMaxPool(net *network.Network, li int) bool {
+	for j, l := range net.Layers {
+		if network.RoleOf(l) == network.RoleMaxPool && net.InputOf(j) == li {
+			return true
+		}
+	}
+	return false
 }
 
 // thresholds returns θ for every neuron of a spiking layer.
@@ -416,9 +427,9 @@ func Rates(net *network.Network, res *network.SimResult, k int) ([]float32, erro
 		return nil, fmt.Errorf("rates: %d counts for %d neurons", len(counts), n)
 	}
 	out := make([]float32, len(counts))
-	invT := 1 / float32(res.T)
+	T := float32(res.T)
 	for i, c := range counts {
-		out[i] = th[i%n] * float32(c) * invT
+		out[i] = th[i%n] * float32(c) / T
 	}
 	return out, nil
 }

@@ -16,7 +16,8 @@ import (
 	"gonum.org/v1/gonum/stat"
 
 	"github.com/evsnn/evsnn/analysis/profile"
-	"github.com/evsnn/evsnn/analysis/profile/profiletest"
+	"github.com/evsnn/evsnn/internal/fixture"
+	"github.com/evsnn/evsnn/internal/snnref"
 	"github.com/evsnn/evsnn/network"
 )
 
@@ -79,7 +80,7 @@ var handImages = []float32{0.5, 0.25, 1, 0}
 func TestBuildHandComputedLinear(t *testing.T) {
 	net := linearNet()
 	// The reference simulation reproduces the hand trace.
-	sim, _, err := profiletest.Simulate(net, handImages, []int{0, 0}, 4)
+	sim, err := snnref.Run(net, handImages, []int{0, 0}, network.SimOptions{T: 4, KeepCounts: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +237,7 @@ func TestBuildHandComputedConvPool(t *testing.T) {
 		t.Fatalf("fan-out of sp1 %v, want %v", fan, want)
 	}
 	img := []float32{0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5}
-	res, _, err := profiletest.Simulate(net, img, nil, 4)
+	res, err := snnref.Run(net, img, nil, network.SimOptions{T: 4, KeepCounts: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,26 +308,21 @@ func TestBuildRejectsInconsistentCounts(t *testing.T) {
 }
 
 // TestConversionErrorMatchesGonum checks the one-pass statistics against
-// gonum's on a random conv network.
+// gonum's on random chain and graph networks.
 func TestConversionErrorMatchesGonum(t *testing.T) {
-	x, labels := profiletest.Images(1, 8)
-	net := profiletest.ConvNet(2, x)
-	res, _, err := profiletest.Simulate(net, x, labels, 16)
-	if err != nil {
-		t.Fatal(err)
+	for _, kind := range snnref.Kinds {
+		t.Run(kind.String(), func(t *testing.T) { conversionErrorMatchesGonum(t, kind) })
 	}
-	ann, err := net.Forward(x, 8)
-	if err != nil {
-		t.Fatal(err)
-	}
+}
+
+func conversionErrorMatchesGonum(t *testing.T, kind snnref.Kind) {
+	run := fixture.RandomRun(t, kind, 2, 8, 16)
+	net, res, ann := run.Net, run.Result, run.ANN
 	p, err := profile.Build(net, res, ann, profile.DefaultEnergy())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for k, l := range p.Layers {
-		if l.Spikes == 0 {
-			t.Errorf("layer %s never fires: a poor fixture", l.Name)
-		}
 		rate, err := profile.Rates(net, res, k)
 		if err != nil {
 			t.Fatal(err)
@@ -351,6 +347,16 @@ func TestConversionErrorMatchesGonum(t *testing.T) {
 		tol("ann mean", l.ANNMean, stat.Mean(xs, nil))
 		tol("snn mean", l.SNNMean, stat.Mean(ss, nil))
 	}
+}
+
+// jsonOf is p as profile.WriteJSON writes it.
+func jsonOf(t *testing.T, p *profile.Profile) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := profile.WriteJSON(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
 
 func TestJSONStableNames(t *testing.T) {

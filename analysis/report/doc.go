@@ -8,4 +8,11 @@
 // StandardFigures draws the figures of a profile; Panels gathers the
 // activation-vs-rate data of a run; Versions states the Go and module
 // versions for the settings.
+//
+// For an analysis.Analysis (what `evsnn report` and `evsnn demo` make),
+// WriteRun writes the whole report directory — report.html, profile.json,
+// compare.json, the CSV files and every figure — rendering everything
+// before it writes the first file; RunFigures, RunSettings and
+// CompareTables are its parts, WriteFigures writes the figures alone
+// (`evsnn profile --plots`).
 package report

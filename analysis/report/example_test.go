@@ -7,32 +7,39 @@ import (
 
 	"github.com/evsnn/evsnn/analysis/plot"
 	"github.com/evsnn/evsnn/analysis/profile"
-	"github.com/evsnn/evsnn/analysis/profile/profiletest"
 	"github.com/evsnn/evsnn/analysis/report"
+	"github.com/evsnn/evsnn/convert"
+	"github.com/evsnn/evsnn/dense"
+	"github.com/evsnn/evsnn/models"
+	"github.com/evsnn/evsnn/network"
 )
 
 // Profile a run and write the standard report: settings, key results,
-// tables and figures in one HTML file.
+// tables and figures in one HTML file. (Package analysis does all of this
+// in two calls: analysis.Analyze, then report.WriteRun.)
 func ExampleWrite() {
-	x, _ := profiletest.Images(1, 8)
-	net := profiletest.ConvNet(2, x)
-	labels, _ := profiletest.ANNLabels(net, x)
-	// An engine run with SimOptions{KeepCounts: true, Raster: true} gives
-	// the same as this reference simulation.
-	res, raster, err := profiletest.Simulate(net, x, labels, 8)
+	ann, _ := models.Default()
+	calib, _ := models.CalibrationSet()
+	snn, err := convert.FromANN(ann, calib.Images, 64, convert.Options{})
 	if err != nil {
 		panic(err)
 	}
-	ann, _ := net.Forward(x, 8)
-	p, err := profile.Build(net, res, ann, profile.DefaultEnergy())
+	test, _ := models.TestSet()
+	test = test.Slice(0, 8)
+	res, err := dense.Engine{SkipSilent: true}.Run(snn, test.Images, test.Labels,
+		network.SimOptions{T: 8, KeepCounts: true, Raster: true})
 	if err != nil {
 		panic(err)
 	}
-	p.SetANNAccuracy(1)
-	panels, _ := report.Panels(net, res, ann, p, 1500)
+	act, _ := ann.Forward(test.Images, test.N)
+	p, err := profile.Build(snn, res, act, profile.DefaultEnergy())
+	if err != nil {
+		panic(err)
+	}
+	panels, _ := report.Panels(snn, res, act, p, 1500)
 	figs, err := report.StandardFigures(report.FigureData{
-		Profile: p, ANNAccuracy: -1, Raster: raster, Panels: panels,
-		Series: []plot.Series{{Name: "reference", Values: p.AccuracyByStep}},
+		Profile: p, ANNAccuracy: -1, Raster: res.Raster, Panels: panels,
+		Series: []plot.Series{{Name: "dense SNN", Values: p.AccuracyByStep}},
 		PNGDPI: 48, // small and fast for the example; 0 for print quality
 	})
 	if err != nil {
@@ -41,8 +48,8 @@ func ExampleWrite() {
 	dir, _ := os.MkdirTemp("", "report")
 	defer os.RemoveAll(dir)
 	err = report.Write(filepath.Join(dir, "report.html"), &report.Report{
-		Title:    "Profile of a small SNN",
-		Settings: append([]report.KV{{"model", "ConvNet"}, {"T", "8"}}, report.Versions()...),
+		Title:    "Profile of the built-in CNN",
+		Settings: append([]report.KV{{"model", "built-in MNIST CNN"}, {"T", "8"}}, report.Versions()...),
 		Profile:  p,
 		Figures:  figs,
 	})

@@ -15,8 +15,9 @@ import (
 
 	"github.com/evsnn/evsnn/analysis/plot"
 	"github.com/evsnn/evsnn/analysis/profile"
-	"github.com/evsnn/evsnn/analysis/profile/profiletest"
 	"github.com/evsnn/evsnn/analysis/report"
+	"github.com/evsnn/evsnn/internal/fixture"
+	"github.com/evsnn/evsnn/internal/snnref"
 )
 
 var keep = flag.String("keep", "", "also write the test report (and the Chromium screenshot) into this directory")
@@ -27,39 +28,27 @@ var (
 	sampleErr    error
 )
 
-// sample returns a report of a reference run of a small conv network,
+// sample returns a report of a reference run of a small residual network,
 // built once per test binary (rendering figures is the slow part). Its
 // PNG figures are at a low resolution unless -keep asks for the real one.
 func sample(t testing.TB) *report.Report {
 	t.Helper()
-	sampleOnce.Do(func() { sampleReport, sampleErr = buildSample() })
+	sampleOnce.Do(func() { sampleReport, sampleErr = buildSample(t) })
 	if sampleErr != nil {
 		t.Fatal(sampleErr)
 	}
 	return sampleReport
 }
 
-func buildSample() (*report.Report, error) {
+func buildSample(t testing.TB) (*report.Report, error) {
 	const images, T = 32, 24
-	x, _ := profiletest.Images(7, images)
-	net := profiletest.ConvNet(5, x)
-	labels, err := profiletest.ANNLabels(net, x)
-	if err != nil {
-		return nil, err
-	}
+	run := fixture.RandomRun(t, snnref.ResNet, 7, images, T)
+	net, res, ann := run.Net, run.Result, run.ANN
 	dpi := 48
 	if *keep != "" {
 		dpi = 0
 	}
-	res, raster, err := profiletest.Simulate(net, x, labels, T)
-	if err != nil {
-		return nil, err
-	}
 	res.Wall = 420 * time.Millisecond
-	ann, err := net.Forward(x, images)
-	if err != nil {
-		return nil, err
-	}
 	p, err := profile.Build(net, res, ann, profile.DefaultEnergy())
 	if err != nil {
 		return nil, err
@@ -73,7 +62,7 @@ func buildSample() (*report.Report, error) {
 		Profile:     p,
 		Series:      []plot.Series{{Name: "reference", Values: p.AccuracyByStep}},
 		ANNAccuracy: math.NaN(),
-		Raster:      raster,
+		Raster:      res.Raster,
 		Panels:      panels,
 		MaxPoints:   1500,
 		PNGDPI:      dpi,
@@ -82,7 +71,7 @@ func buildSample() (*report.Report, error) {
 		return nil, err
 	}
 	settings := []report.KV{
-		{"model", "profiletest.ConvNet(5) <random weights>"},
+		{"model", "snnref.RandomNet(ResNet) <random weights>"},
 		{"T", strconv.Itoa(T)},
 		{"images", strconv.Itoa(images)},
 		{"engine", res.Engine},
@@ -92,7 +81,7 @@ func buildSample() (*report.Report, error) {
 	}
 	settings = append(settings, report.Versions()...)
 	return &report.Report{
-		Title:     "Profile of profiletest.ConvNet",
+		Title:     "Profile of a random ResNet",
 		Subtitle:  "Reference simulation, 32 synthetic images, T = 24",
 		Generated: time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC),
 		Settings:  settings,
@@ -124,7 +113,7 @@ func TestRender(t *testing.T) {
 		t.Errorf("%d figures in the page, %d in the report", n, len(r.Figures))
 	}
 	for _, s := range []string{
-		"<!DOCTYPE html>", "<title>Profile of profiletest.ConvNet</title>",
+		"<!DOCTYPE html>", "<title>Profile of a random ResNet</title>",
 		"data:image/svg&#43;xml;base64,", "data:image/png;base64,",
 		"0.9 pJ per SOP", "4.6 pJ per MAC", "Horowitz 2014",
 		"Activity and cost per layer", "Conversion error per layer", "ANN vs SNN",
@@ -181,16 +170,8 @@ func TestMinimalReport(t *testing.T) {
 }
 
 func TestPanels(t *testing.T) {
-	x, _ := profiletest.Images(3, 6)
-	net := profiletest.ConvNet(4, x)
-	res, _, err := profiletest.Simulate(net, x, nil, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ann, err := net.Forward(x, 6)
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := fixture.RandomRun(t, snnref.VGG, 3, 6, 10)
+	net, res, ann := run.Net, run.Result, run.ANN
 	ps, err := report.Panels(net, res, ann, nil, 100)
 	if err != nil {
 		t.Fatal(err)

@@ -3,8 +3,8 @@ package main
 import (
 	"fmt"
 	"strconv"
-	"time"
 
+	"github.com/evsnn/evsnn/analysis"
 	"github.com/evsnn/evsnn/convert"
 	"github.com/evsnn/evsnn/format/modelfile"
 	"github.com/evsnn/evsnn/network"
@@ -20,21 +20,25 @@ type ConvertCmd struct {
 	Alpha       float32 `help:"LIF leak factor α in (0,1)." default:"0.9"`
 	Reset       string  `help:"Reset after a spike: soft (subtract θ) or hard (to 0)." default:"soft" enum:"soft,hard"`
 	V0          string  `name:"v0" help:"Initial potential as a fraction of θ: 0 or 0.5 (any value in [0,1])." default:"0"`
-	CalibImages int     `help:"Calibration images (the first N MNIST training images)." default:"1024"`
+	CalibImages int     `help:"Calibration images (the first N training images of the data)." default:"1024"`
 	Output      string  `short:"o" required:"" help:"Where to write the SNN model file." type:"path"`
 }
 
 // Run implements the command.
 func (c *ConvertCmd) Run(g *Globals) error {
-	ann, err := g.LoadModel(c.Model)
+	opts, err := c.options()
+	if err != nil {
+		return analysis.BadInput(err)
+	}
+	ann, err := analysis.LoadModel(c.Model, g.Env)
 	if err != nil {
 		return err
 	}
-	opts, err := c.options()
+	calib, err := g.Data.Calibration(c.CalibImages)
 	if err != nil {
-		return badInput(err)
+		return err
 	}
-	snn, err := g.convert(ann, opts, c.CalibImages)
+	snn, err := analysis.Convert(ann, opts, calib, g.Env)
 	if err != nil {
 		return err
 	}
@@ -59,6 +63,9 @@ func (c *ConvertCmd) options() (convert.Options, error) {
 	if !c.BiasShift && c.T != 0 {
 		return convert.Options{}, fmt.Errorf("--T is only used with --bias-shift here; simulate takes --T")
 	}
+	if c.CalibImages <= 0 {
+		return convert.Options{}, fmt.Errorf("--calib-images %d: must be positive", c.CalibImages)
+	}
 	opts := convert.Options{
 		Statistic:  c.Threshold,
 		Neuron:     c.Neuron,
@@ -71,59 +78,4 @@ func (c *ConvertCmd) options() (convert.Options, error) {
 		opts.Alpha = c.Alpha
 	}
 	return opts, nil
-}
-
-// convert runs threshold balancing on the first n calibration images.
-func (g *Globals) convert(ann *network.Network, opts convert.Options, n int) (*network.Network, error) {
-	if ann.IsSNN() {
-		return nil, badInputf("the model is already an SNN (converted with %s thresholds); convert takes an ANN", statName(ann))
-	}
-	if n <= 0 {
-		return nil, badInputf("--calib-images %d: must be positive", n)
-	}
-	calib, err := g.CalibrationSet(n)
-	if err != nil {
-		return nil, err
-	}
-	start := time.Now()
-	snn, err := convert.FromANN(ann, calib.Images, calib.N, opts)
-	if err != nil {
-		return nil, badInput(err)
-	}
-	ev := g.Log.Info().Int("images", calib.N).Str("statistic", snn.Meta.Conversion.Statistic).Dur("wall", time.Since(start).Round(time.Millisecond))
-	for _, i := range snn.SpikingLayers() {
-		s := snn.Layers[i].(*network.Spiking)
-		ev = ev.Str("θ "+s.Name(), formatThresholds(s.Threshold))
-	}
-	ev.Msg("converted")
-	return snn, nil
-}
-
-func statName(net *network.Network) string {
-	if net.Meta.Conversion != nil {
-		return net.Meta.Conversion.Statistic
-	}
-	return "unknown"
-}
-
-// EnsureSNN returns net if it is an SNN; an ANN is converted with the
-// defaults (max threshold, IF, soft reset, v(0)=0, direct input, the first
-// 1,024 training images) and the log says so.
-func (g *Globals) EnsureSNN(net *network.Network) (*network.Network, error) {
-	if net.IsSNN() {
-		return net, nil
-	}
-	g.Log.Info().Msg("the model is an ANN: converting with the defaults (max threshold, IF, soft reset, v(0)=0, first 1,024 training images)")
-	return g.convert(net, convert.Options{}, convert.DefaultCalibImages)
-}
-
-// warnFittedT warns when a model fitted for one T is run at another.
-func (g *Globals) warnFittedT(net *network.Network, T int) {
-	if ft := net.FittedT(); ft != 0 && ft != T {
-		what := "converted with a bias shift"
-		if net.Meta.Calibration != nil {
-			what = "calibrated (" + net.Meta.Calibration.Method + ")"
-		}
-		g.Log.Warn().Int("fitted_T", ft).Int("T", T).Msgf("the model was %s for T=%d but runs for T=%d: expect lower accuracy", what, ft, T)
-	}
 }

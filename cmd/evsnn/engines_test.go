@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/evsnn/evsnn/analysis"
 )
 
 // fixtureSNNFile converts the fixture ANN once per test (64 calibration
@@ -36,9 +38,9 @@ func runJSON(t *testing.T, v any, args ...string) {
 func TestSimulateEnginesAgree(t *testing.T) {
 	snn := fixtureSNNFile(t)
 	const images, T = 24, 12
-	var ref *simulateJSON
+	var ref *analysis.Simulation
 	for _, engine := range []string{"event", "dense", "dense-skip"} {
-		var got simulateJSON
+		var got analysis.Simulation
 		runJSON(t, &got, "simulate", snn, "--engine", engine, "--images", "24", "--T", "12", "--json")
 		if got.Engine != engine || got.T != T || got.Images != images || len(got.AccuracyByStep) != T || len(got.Layers) != 3 {
 			t.Fatalf("%s: engine %q T %d images %d, %d accuracies, %d layers", engine, got.Engine, got.T, got.Images, len(got.AccuracyByStep), len(got.Layers))
@@ -64,7 +66,7 @@ func TestSimulateEnginesAgree(t *testing.T) {
 // With Poisson input the engines count the same input spikes and SOPs.
 func TestSimulatePoissonInputSpikes(t *testing.T) {
 	snn := fixtureSNNFile(t)
-	var ev, de simulateJSON
+	var ev, de analysis.Simulation
 	runJSON(t, &ev, "simulate", snn, "--engine", "event", "--encoding", "poisson", "--images", "6", "--T", "6", "--json")
 	runJSON(t, &de, "simulate", snn, "--engine", "dense", "--encoding", "poisson", "--images", "6", "--T", "6", "--json")
 	if ev.InputSpikes == 0 || ev.InputSOPs <= ev.InputSpikes || ev.InputSpikes != de.InputSpikes || ev.InputSOPs != de.InputSOPs {
@@ -75,7 +77,7 @@ func TestSimulatePoissonInputSpikes(t *testing.T) {
 // `compare --json` reports agreement of the two engines image by image.
 func TestCompareJSON(t *testing.T) {
 	snn := fixtureSNNFile(t)
-	var got compareJSON
+	var got analysis.Comparison
 	runJSON(t, &got, "compare", snn, "--images", "16", "--T", "8", "--json")
 	if got.Images != 16 || got.SamePredictions != 16 || len(got.Disagreements) != 0 || len(got.Layers) != 3 {
 		t.Fatalf("images %d, same predictions %d, disagreements %v, %d layers", got.Images, got.SamePredictions, got.Disagreements, len(got.Layers))
@@ -91,7 +93,7 @@ func TestCompareJSON(t *testing.T) {
 // check and the streaming latency) and sweeps a small synthetic network.
 func TestBenchJSON(t *testing.T) {
 	snn := fixtureSNNFile(t)
-	var got benchJSON
+	var got analysis.Bench
 	runJSON(t, &got, "bench", snn, "--images", "8", "--T", "8", "--latency", "4",
 		"--neurons", "64", "--syn-images", "2", "--activities", "0.01,0.5", "--json")
 	m := got.Model

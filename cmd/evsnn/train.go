@@ -3,19 +3,19 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"time"
 
-	"github.com/evsnn/evsnn/dataset/mnist"
+	"github.com/evsnn/evsnn/analysis"
+	"github.com/evsnn/evsnn/dataset"
 	"github.com/evsnn/evsnn/format/modelfile"
 	"github.com/evsnn/evsnn/network"
 	"github.com/evsnn/evsnn/train"
 )
 
-// TrainCmd trains an ANN on MNIST (SPEC §7: evsnn train [--epochs N]
+// TrainCmd trains an ANN on the data (MNIST by default) (SPEC §7: evsnn train [--epochs N]
 // [--seed S] -o FILE). The same flags and seed give a byte-identical model
 // file whatever the number of threads.
 type TrainCmd struct {
@@ -55,72 +55,16 @@ type trainJSON struct {
 // Run implements the command.
 func (c *TrainCmd) Run(g *Globals) error {
 	start := time.Now()
-	cfg := train.Config{
-		Epochs: c.Epochs, BatchSize: c.Batch, LR: c.LR, Optimizer: c.Optimizer,
-		Momentum: c.Momentum, WeightDecay: c.WeightDecay, Schedule: c.Schedule,
-		StepEpochs: c.StepEpochs, Gamma: c.Gamma,
-	}
-	if c.Seed != nil {
-		cfg.Seed = *c.Seed
-	}
-	cfg.Workers = c.Threads
-	if cfg.Workers <= 0 {
-		cfg.Workers = g.Workers
-	}
-	cfg.Checkpoint = c.Checkpoint
-	if cfg.Checkpoint == "" {
-		cfg.Checkpoint = c.Output + ".ckpt"
-	}
-	if c.Images < 0 {
-		return badInputf("--images %d: want 0 (all) or a positive count", c.Images)
-	}
-
-	var tr *train.Trainer
-	if c.Resume != "" {
-		if c.Arch != "" || c.Layers != "" {
-			return badInputf("--resume continues the checkpoint's network: --arch and --layers do not apply")
-		}
-		if c.Seed == nil {
-			cfg.Seed = 0 // keep the checkpoint's
-		} else if *c.Seed == 0 {
-			return badInputf("--seed 0 cannot be checked against a checkpoint; leave --seed out to keep the checkpoint's")
-		}
-		var err error
-		if tr, err = train.Resume(c.Resume, cfg); err != nil {
-			return badInput(err)
-		}
-		e, b := tr.Position()
-		g.Log.Info().Str("checkpoint", c.Resume).Int("epoch", e+1).Int("batch", b).Msg("resuming")
-	} else {
-		if c.Seed == nil {
-			cfg.Seed = 1
-		}
-		net, err := c.network(cfg.Seed)
-		if err != nil {
-			return badInput(err)
-		}
-		if tr, err = train.New(net, cfg); err != nil {
-			return badInput(err)
-		}
-	}
-	if tr.Done() {
-		return badInputf("checkpoint %s: the run is already finished", c.Resume)
-	}
-	cfg = tr.Config()
-
-	images := c.Images
-	if c.Resume != "" && images == 0 && tr.Samples() != 60000 {
-		images = tr.Samples() // the checkpoint's --images
-	}
-	trainSet, err := g.trainingSet(images)
+	tr, trainSet, err := c.trainer(g)
 	if err != nil {
 		return err
 	}
+	cfg := tr.Config()
 	if c.TestImages < 0 {
 		return badInputf("--test-images %d: want 0 (all) or a positive count", c.TestImages)
 	}
 	if !c.NoTest {
-		ts, err := g.TestSet(c.TestImages)
+		ts, err := g.Data.Test(c.TestImages)
 		if err != nil {
 			return err
 		}
@@ -134,28 +78,7 @@ func (c *TrainCmd) Run(g *Globals) error {
 		Str("schedule", cfg.Schedule).Uint64("seed", cfg.Seed).Int("workers", cfg.Workers).
 		Str("layers", train.LayerList(arch)).Msg("training")
 
-	lastLog := time.Now()
-	err = tr.Run(g.Ctx, train.Dataset{Images: trainSet.Images, Labels: trainSet.Labels}, func(p train.Progress) {
-		if p.EpochDone {
-			ev := g.Log.Info().Int("epoch", p.Epoch).Int("of", p.Epochs).
-				Str("loss", fmt.Sprintf("%.4f", p.Loss)).Str("train_acc", pct(p.Accuracy)).
-				Dur("epoch_time", p.EpochTime.Round(time.Second/10))
-			if p.HasTest {
-				ev = ev.Str("test_loss", fmt.Sprintf("%.4f", p.TestLoss)).Str("test_acc", pct(p.TestAccuracy))
-			}
-			ev.Dur("elapsed", p.Elapsed.Round(time.Second)).Dur("eta", p.ETA.Round(time.Second)).Msg("epoch done")
-			return
-		}
-		if time.Since(lastLog) < 10*time.Second {
-			return
-		}
-		lastLog = time.Now()
-		g.Log.Info().Int("epoch", p.Epoch).Str("batch", fmt.Sprintf("%d/%d", p.Batch, p.Batches)).
-			Str("loss", fmt.Sprintf("%.4f", p.Loss)).Str("train_acc", pct(p.Accuracy)).
-			Str("lr", fmt.Sprintf("%.3g", p.LR)).Dur("elapsed", p.Elapsed.Round(time.Second)).
-			Dur("eta", p.ETA.Round(time.Second)).Msg("training")
-	})
-	if err != nil {
+	if err := tr.Run(g.Ctx, train.Dataset{Images: trainSet.Images, Labels: trainSet.Labels}, trainLogger(g)); err != nil {
 		if g.Ctx.Err() != nil {
 			g.Log.Warn().Str("resume_with", "--resume "+cfg.Checkpoint).Msg("training interrupted; checkpoint saved")
 		}
@@ -175,18 +98,106 @@ func (c *TrainCmd) Run(g *Globals) error {
 	g.Log.Info().Str("output", c.Output).Str("sha256", hex.EncodeToString(sum[:])).
 		Dur("wall", time.Since(start).Round(time.Second)).Msg("model written")
 	if c.JSON {
-		out := trainJSON{Output: c.Output, SHA256: hex.EncodeToString(sum[:]), Source: net.Meta.Source,
+		return writeJSON(g.Out, trainJSON{Output: c.Output, SHA256: hex.EncodeToString(sum[:]), Source: net.Meta.Source,
 			Config: cfg, Images: trainSet.N, Workers: cfg.Workers, Epochs: tr.History,
-			WallSeconds: time.Since(start).Seconds()}
-		enc := json.NewEncoder(g.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+			WallSeconds: time.Since(start).Seconds()})
 	}
 	return nil
 }
 
-// network builds the untrained network: --arch, --layers or the default.
-func (c *TrainCmd) network(seed uint64) (*network.Network, error) {
+// trainer sets up the run (a new one, or the one a checkpoint continues)
+// and loads its training images.
+func (c *TrainCmd) trainer(g *Globals) (*train.Trainer, *dataset.Set, error) {
+	cfg := train.Config{
+		Epochs: c.Epochs, BatchSize: c.Batch, LR: c.LR, Optimizer: c.Optimizer,
+		Momentum: c.Momentum, WeightDecay: c.WeightDecay, Schedule: c.Schedule,
+		StepEpochs: c.StepEpochs, Gamma: c.Gamma, Workers: c.Threads, Checkpoint: c.Checkpoint,
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = g.Workers
+	}
+	if cfg.Checkpoint == "" {
+		cfg.Checkpoint = c.Output + ".ckpt"
+	}
+	if c.Images < 0 {
+		return nil, nil, badInputf("--images %d: want 0 (all) or a positive count", c.Images)
+	}
+	if c.Resume == "" {
+		cfg.Seed = 1
+		if c.Seed != nil {
+			cfg.Seed = *c.Seed
+		}
+		set, err := g.Data.Train(c.Images)
+		if err != nil {
+			return nil, nil, err
+		}
+		net, err := c.network(cfg.Seed, set.Shape())
+		if err != nil {
+			return nil, nil, analysis.BadInput(err)
+		}
+		if err := analysis.Fits(net, set); err != nil {
+			return nil, nil, err
+		}
+		tr, err := train.New(net, cfg)
+		return tr, set, analysis.BadInput(err)
+	}
+	if c.Arch != "" || c.Layers != "" {
+		return nil, nil, badInputf("--resume continues the checkpoint's network: --arch and --layers do not apply")
+	}
+	if c.Seed != nil && *c.Seed == 0 {
+		return nil, nil, badInputf("--seed 0 cannot be checked against a checkpoint; leave --seed out to keep the checkpoint's")
+	}
+	if c.Seed != nil {
+		cfg.Seed = *c.Seed // checked against the checkpoint's; 0 keeps it
+	}
+	tr, err := train.Resume(c.Resume, cfg)
+	if err != nil {
+		return nil, nil, analysis.BadInput(err)
+	}
+	e, b := tr.Position()
+	g.Log.Info().Str("checkpoint", c.Resume).Int("epoch", e+1).Int("batch", b).Msg("resuming")
+	if tr.Done() {
+		return nil, nil, badInputf("checkpoint %s: the run is already finished", c.Resume)
+	}
+	images := c.Images
+	if images == 0 && tr.Samples() != 60000 {
+		images = tr.Samples() // the checkpoint's --images
+	}
+	set, err := g.Data.Train(images)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tr, set, analysis.Fits(tr.Net(), set)
+}
+
+// trainLogger logs every epoch, and the running loss every 10 s.
+func trainLogger(g *Globals) func(train.Progress) {
+	lastLog := time.Now()
+	return func(p train.Progress) {
+		if p.EpochDone {
+			ev := g.Log.Info().Int("epoch", p.Epoch).Int("of", p.Epochs).
+				Str("loss", fmt.Sprintf("%.4f", p.Loss)).Str("train_acc", pct(p.Accuracy)).
+				Dur("epoch_time", p.EpochTime.Round(time.Second/10))
+			if p.HasTest {
+				ev = ev.Str("test_loss", fmt.Sprintf("%.4f", p.TestLoss)).Str("test_acc", pct(p.TestAccuracy))
+			}
+			ev.Dur("elapsed", p.Elapsed.Round(time.Second)).Dur("eta", p.ETA.Round(time.Second)).Msg("epoch done")
+			return
+		}
+		if time.Since(lastLog) < 10*time.Second {
+			return
+		}
+		lastLog = time.Now()
+		g.Log.Info().Int("epoch", p.Epoch).Str("batch", fmt.Sprintf("%d/%d", p.Batch, p.Batches)).
+			Str("loss", fmt.Sprintf("%.4f", p.Loss)).Str("train_acc", pct(p.Accuracy)).
+			Str("lr", fmt.Sprintf("%.3g", p.LR)).Dur("elapsed", p.Elapsed.Round(time.Second)).
+			Dur("eta", p.ETA.Round(time.Second)).Msg("training")
+	}
+}
+
+// network builds the untrained network for inputs of the given shape:
+// --arch, --layers or the default.
+func (c *TrainCmd) network(seed uint64, input []int) (*network.Network, error) {
 	switch {
 	case c.Arch != "":
 		data, err := os.ReadFile(c.Arch)
@@ -199,18 +210,13 @@ func (c *TrainCmd) network(seed uint64) (*network.Network, error) {
 		}
 		return net, nil
 	case c.Layers != "":
-		a, err := train.ParseLayers(c.Layers, []int{1, 28, 28})
+		a, err := train.ParseLayers(c.Layers, input)
 		if err != nil {
 			return nil, err
 		}
 		return train.Build(a, seed)
 	}
 	return train.DefaultArchitecture(seed), nil
-}
-
-// trainingSet loads the first n MNIST training images (all if n is 0).
-func (g *Globals) trainingSet(n int) (*mnist.Set, error) {
-	return g.loadSplit("train", n)
 }
 
 func pct(x float64) string { return fmt.Sprintf("%.2f%%", 100*x) }

@@ -3,7 +3,7 @@ package main
 import "testing"
 
 func TestPipeline(t *testing.T) {
-	acc, err := run(16, 100)
+	acc, err := run(16, 100, 128)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,100 @@
+package report_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/evsnn/evsnn/analysis"
+	"github.com/evsnn/evsnn/analysis/profile"
+	"github.com/evsnn/evsnn/analysis/report"
+	"github.com/evsnn/evsnn/dataset"
+	"github.com/evsnn/evsnn/internal/fixture"
+	"github.com/evsnn/evsnn/internal/snnref"
+	"github.com/evsnn/evsnn/network"
+)
+
+// analyzed is an analysis of a random residual network by the reference
+// engine, with the conversion error.
+func analyzed(t *testing.T) *analysis.Analysis {
+	t.Helper()
+	run := fixture.RandomRun(t, snnref.ResNet, 13, 6, 8)
+	in := run.Net.Input
+	set := &dataset.Set{Name: "random test", Images: run.Images, Labels: run.Labels, N: run.Count, C: in[0], H: in[1], W: in[2], Classes: 5}
+	a, err := (&analysis.Inputs{ANN: run.Net, SNN: run.Net, Set: set, Opts: network.SimOptions{T: 8, Encoding: network.EncodingDirect}, Model: "random ResNet"}).
+		Analyze(analysis.AnalyzeOptions{Engine: fixture.ReferenceEngine{}, ErrorImages: 4}, analysis.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// WriteRun writes the page, the profile as JSON and CSV, and every figure.
+func TestWriteRun(t *testing.T) {
+	a := analyzed(t)
+	dir := filepath.Join(t.TempDir(), "out")
+	path, err := report.WriteRun(dir, a, report.RunInfo{Title: "A graph", Notes: []string{"note one"}, PNGDPI: 30, MaxPoints: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path != filepath.Join(dir, "report.html") {
+		t.Errorf("path %s", path)
+	}
+	var names []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	want := []string{"accuracy_by_step.csv", "figure1.svg", "figure2.svg", "figure3.svg", "figure4.png", "figure5.png", "layers.csv", "profile.json", "report.html", "spikes_by_step.csv"}
+	if !slices.Equal(names, want) {
+		t.Errorf("files %v\nwant  %v", names, want)
+	}
+	page, _ := os.ReadFile(path)
+	for _, s := range []string{"<title>A graph</title>", "random ResNet, T=8, 6 random test images", "note one", "reference", "conversion error on"} {
+		if !strings.Contains(string(page), s) {
+			t.Errorf("page lacks %q", s)
+		}
+	}
+	var p profile.Profile
+	raw, _ := os.ReadFile(filepath.Join(dir, "profile.json"))
+	if err := json.Unmarshal(raw, &p); err != nil || len(p.Layers) != len(a.Profile.Layers) || p.Layers[0].MSE == nil {
+		t.Errorf("profile.json: %v, %d layers", err, len(p.Layers))
+	}
+}
+
+// A comparison adds its tables and compare.json; WriteFigures names the
+// figures after their titles.
+func TestWriteRunComparison(t *testing.T) {
+	a := analyzed(t)
+	a.Comparison = analysis.CompareResults(a.Set.Labels, a.Set.Labels, 0, a.Result, a.Result)
+	dir := t.TempDir()
+	if _, err := report.WriteRun(dir, a, report.RunInfo{PNGDPI: 30}); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	if !strings.Contains(string(page), "ANN, dense SNN and event SNN") || !strings.Contains(string(page), "<title>evsnn report</title>") {
+		t.Error("no comparison table or default title")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "compare.json")); err != nil {
+		t.Error(err)
+	}
+	figs := t.TempDir()
+	if err := report.WriteFigures(figs, a, 100, 30); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(figs, "accuracy-vs-time-step.svg")); err != nil {
+		entries, _ := os.ReadDir(figs)
+		t.Errorf("%v; files: %v", err, entries)
+	}
+}
+
+func TestSlug(t *testing.T) {
+	for in, want := range map[string]string{"Accuracy vs time step": "accuracy-vs-time-step", "ANN activation × SNN rate (sp1)": "ann-activation-snn-rate-sp1", "–": "figure", "T=32!": "t-32"} {
+		if got := report.Slug(in); got != want {
+			t.Errorf("Slug(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
