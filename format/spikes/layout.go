@@ -1,0 +1,197 @@
+package spikes
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/evsnn/evsnn/network"
+)
+
+// idSpace is the number of ids a 32-bit roaring bitmap holds (0 … 2³²−1).
+const idSpace = 1 << 32
+
+// maxTable is the largest layer whose position table is kept: beyond, the
+// position of a neuron is computed with divisions (only fake huge layers
+// in tests get there; a table of 2²⁰ neurons is 4 MB).
+const maxTable = 1 << 20
+
+// BlockSteps is the number of steps one bitmap of a layer of the given
+// size covers: T when T·neurons ≤ 2³², else ⌊2³²/neurons⌋, so that every id
+// of a block fits 32 bits. neurons must be between 1 and 2³².
+func BlockSteps(neurons, T int) int {
+	return min(T, idSpace/neurons)
+}
+
+// Slot is one bitmap of every image: the spikes of one spiking layer over
+// one block of steps.
+type Slot struct {
+	Layer     int // spiking layer (index into Header.Layers)
+	FirstStep int // first step of the block, 1-based
+	Steps     int // steps in the block
+}
+
+// Layout is the list of slots of a recording, layer by layer and, within a
+// layer, block by block: the same for every image. Writer.Add takes one
+// id list per slot, in this order.
+type Layout struct {
+	T      int
+	Layers []Layer
+	Slots  []Slot
+	first  []int // first[k] is the first slot of layer k; first[len] = len(Slots)
+	orders []order
+}
+
+// NewLayout returns the slots of layers over T steps. Each layer's
+// BlockSteps (and Neurons, if zero) is filled in on a copy.
+func NewLayout(layers []Layer, T int) (*Layout, error) {
+	if T < 1 || T > maxT {
+		return nil, fmt.Errorf("T = %d: must be between 1 and %d", T, maxT)
+	}
+	if len(layers) == 0 || len(layers) > maxLayers {
+		return nil, fmt.Errorf("%d layers: must be between 1 and %d", len(layers), maxLayers)
+	}
+	layers = slices.Clone(layers)
+	slots := 0
+	for k := range layers {
+		ly := &layers[k]
+		ly.complete(T)
+		if err := ly.check(T); err != nil {
+			return nil, fmt.Errorf("layer %d (%q): %w", k, ly.Name, err)
+		}
+		if slots += (T + ly.BlockSteps - 1) / ly.BlockSteps; slots > maxSlots {
+			return nil, fmt.Errorf("more than %d bitmaps per image (layers too large for 32-bit ids over T = %d steps)", maxSlots, T)
+		}
+	}
+	l := &Layout{T: T, Layers: layers, first: make([]int, len(layers)+1), orders: make([]order, len(layers))}
+	for k, ly := range layers {
+		l.orders[k] = newOrder(ly)
+		l.first[k] = len(l.Slots)
+		B := ly.BlockSteps
+		for t0 := 1; t0 <= T; t0 += B {
+			l.Slots = append(l.Slots, Slot{Layer: k, FirstStep: t0, Steps: min(B, T-t0+1)})
+		}
+	}
+	l.first[len(layers)] = len(l.Slots)
+	return l, nil
+}
+
+// LayerSlots returns the slots of spiking layer k (one unless the layer is
+// split into blocks of steps).
+func (l *Layout) LayerSlots(k int) []Slot { return l.Slots[l.first[k]:l.first[k+1]] }
+
+// SlotOf returns the slot of layer k that holds step t and the block's
+// first step.
+func (l *Layout) SlotOf(k, t int) (slot, firstStep int) {
+	B := l.Slots[l.first[k]].Steps
+	j := (t - 1) / B
+	return l.first[k] + j, 1 + j*B
+}
+
+// IDs returns, for events (one image's raster: every event's Layer, Neuron
+// and Step in range, ordered by step, layer and neuron as the engines
+// record them), the input Writer.Add takes: one list per slot of the
+// time-major ids (t − t₀)·N + neuron of the slot's spikes, N the layer's
+// neurons and t₀ the slot's first step. dst's lists are reused.
+func (l *Layout) IDs(dst [][]uint32, events []network.RasterEvent) ([][]uint32, error) {
+	if cap(dst) < len(l.Slots) {
+		dst = append(dst[:cap(dst)], make([][]uint32, len(l.Slots)-cap(dst))...)
+	}
+	dst = dst[:len(l.Slots)]
+	for s := range dst {
+		dst[s] = dst[s][:0]
+	}
+	for i, e := range events {
+		k, t, n := int(e.Layer), int(e.Step), int(e.Neuron)
+		if k < 0 || k >= len(l.Layers) || t < 1 || t > l.T || n < 0 || n >= l.Layers[k].Neurons {
+			return dst, fmt.Errorf("raster event %d (layer %d, step %d, neuron %d) out of range", i, k, t, n)
+		}
+		s, t0 := l.SlotOf(k, t)
+		id := uint32((t-t0)*l.Layers[k].Neurons + n)
+		if m := len(dst[s]); m > 0 && dst[s][m-1] >= id {
+			return dst, fmt.Errorf("raster event %d (layer %d, step %d, neuron %d) is not after the previous spike of its layer", i, k, t, n)
+		}
+		dst[s] = append(dst[s], id)
+	}
+	return dst, nil
+}
+
+// order is the storage order of a layer's neurons: a neuron's position
+// p = (w·H + h)·C + c for neuron (c·H + h)·W + w of a [C,H,W] layer.
+type order struct {
+	C, H, W int
+	pos     []uint32 // pos[n] = p, if built (Writer)
+}
+
+func newOrder(ly Layer) order {
+	C, H, W := ly.chw()
+	return order{C: C, H: H, W: W}
+}
+
+// flat reports whether positions are neuron indices ([N] or [C,1,1]).
+func (o *order) flat() bool { return o.H == 1 && o.W == 1 }
+
+// buildPos tabulates position for layers up to maxTable neurons, so the
+// writer needs no division per spike.
+func (o *order) buildPos() {
+	N := o.C * o.H * o.W
+	if o.flat() || N > maxTable {
+		return
+	}
+	o.pos = make([]uint32, N)
+	for n := range o.pos {
+		o.pos[n] = uint32(o.calcPos(n))
+	}
+}
+
+func (o *order) calcPos(n int) int {
+	hw := o.H * o.W
+	c, r := n/hw, n%hw
+	h, w := r/o.W, r%o.W
+	return (w*o.H+h)*o.C + c
+}
+
+// position returns neuron n's position in storage order.
+func (o *order) position(n int) int {
+	switch {
+	case o.pos != nil:
+		return int(o.pos[n])
+	case o.flat():
+		return n
+	}
+	return o.calcPos(n)
+}
+
+// neuronAt inverts position; inv, if not nil, tabulates it.
+func (o *order) neuronAt(p int, inv []uint32) int {
+	switch {
+	case inv != nil:
+		return int(inv[p])
+	case o.flat():
+		return p
+	}
+	c, q := p%o.C, p/o.C
+	h, w := q%o.H, q/o.H
+	return (c*o.H+h)*o.W + w
+}
+
+// inverse tabulates neuronAt.
+func (o *order) inverse() []uint32 {
+	inv := make([]uint32, o.C*o.H*o.W)
+	for n := range inv {
+		inv[o.calcPos(n)] = uint32(n)
+	}
+	return inv
+}
+
+// sortEvents orders events by step, layer and neuron.
+func sortEvents(ev []network.RasterEvent) {
+	slices.SortFunc(ev, func(a, b network.RasterEvent) int {
+		if a.Step != b.Step {
+			return int(a.Step - b.Step)
+		}
+		if a.Layer != b.Layer {
+			return int(a.Layer - b.Layer)
+		}
+		return int(a.Neuron - b.Neuron)
+	})
+}
