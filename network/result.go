@@ -58,6 +58,8 @@ type SimResult struct {
 
 	labels  []int // of the images, while engines fill the result
 	classes int   // size of the readout
+	// slots lays out spike ids when the run records them.
+	slots *spikeSlots
 }
 
 // AccuracyByStep is CorrectByStep divided by the number of images.
@@ -104,6 +106,12 @@ type ImageRecord struct {
 	// Raster holds the image's spikes (ordered by step, layer and neuron)
 	// when the engine was asked to record them.
 	Raster []RasterEvent
+	// SpikeIDs holds every spike of the image as ids by slot (see
+	// AppendSpikes) when SimOptions.RecordSpikes is set; nil otherwise.
+	SpikeIDs [][]uint32
+
+	slots   *spikeSlots
+	neurons []int // per spiking layer
 }
 
 // Reset clears the record for the next image, keeping its memory.
@@ -124,6 +132,9 @@ func (r *ImageRecord) Reset() {
 	}
 	r.InputSpikes, r.InputSOPs = 0, 0
 	r.Raster = r.Raster[:0]
+	for i := range r.SpikeIDs {
+		r.SpikeIDs[i] = r.SpikeIDs[i][:0]
+	}
 }
 
 // NewSimResult prepares the result of a run of engine over count images of
@@ -178,6 +189,13 @@ func NewSimResult(net *Network, engine string, count int, labels []int, opts Sim
 			res.Counts[k] = make([]int32, count*shapes[li].Size())
 		}
 	}
+	if opts.RecordSpikes {
+		neurons := make([]int, len(spiking))
+		for k := range neurons {
+			neurons[k] = res.Layers[k].Neurons
+		}
+		res.slots = newSpikeSlots(neurons, opts.T)
+	}
 	return res, nil
 }
 
@@ -201,6 +219,14 @@ func (r *SimResult) NewImageRecord() *ImageRecord {
 		rec.Counts = make([][]int32, n)
 		for k, ls := range r.Layers {
 			rec.Counts[k] = make([]int32, ls.Neurons)
+		}
+	}
+	if r.slots != nil {
+		rec.slots = r.slots
+		rec.SpikeIDs = make([][]uint32, r.slots.first[n])
+		rec.neurons = make([]int, n)
+		for k, ls := range r.Layers {
+			rec.neurons[k] = ls.Neurons
 		}
 	}
 	return rec

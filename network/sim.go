@@ -49,6 +49,14 @@ type SimOptions struct {
 	// Exit, if set, stops an image early once its prediction is settled
 	// (see Exit); nil runs every image for T steps.
 	Exit Exit
+	// RecordSpikes makes the engines fill ImageRecord.SpikeIDs with every
+	// spike of every image (for OnImage to write them out).
+	RecordSpikes bool
+	// OnImage, if set, is called with each image's record (i is its
+	// position in the run) as soon as the image is done, from the worker
+	// goroutines, concurrently: a recorder writes the image's spikes there.
+	// The record is reused after the call returns. An error stops the run.
+	OnImage func(i int, rec *ImageRecord) error
 }
 
 // Check validates the options.

@@ -74,6 +74,11 @@ func Run(net *network.Network, images []float32, labels []int, opts network.SimO
 			}
 		}
 		tally.Add(i, rec)
+		if opts.OnImage != nil {
+			if err := opts.OnImage(i, rec); err != nil {
+				return nil, err
+			}
+		}
 	}
 	res.AddTally(tally)
 	return res, nil
@@ -237,6 +242,7 @@ func (s *Sim) Image(x []float32, image int, rec *network.ImageRecord) Raster {
 			case *network.Spiking:
 				k := s.spiking[i]
 				vi := v[i]
+				fired := len(raster[k][t-1])
 				for j := range vi {
 					vj := float32(l.Alpha*vi[j]) + in[j]
 					th := l.ThresholdAt(shapes[i], j)
@@ -261,6 +267,13 @@ func (s *Sim) Image(x []float32, image int, rec *network.ImageRecord) Raster {
 						}
 					}
 					vi[j] = vj
+				}
+				if rec.SpikeIDs != nil {
+					var ns []int32
+					for _, j := range raster[k][t-1][fired:] {
+						ns = append(ns, int32(j))
+					}
+					rec.AppendSpikes(k, t, ns)
 				}
 			default:
 				panic(fmt.Sprintf("snnref: layer %d: unsupported %T", i, l))
