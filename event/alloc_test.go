@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/evsnn/evsnn/internal/snnref"
 	"github.com/evsnn/evsnn/internal/testenv"
 
 	"github.com/evsnn/evsnn/network"
@@ -17,17 +18,21 @@ func TestRunImageAllocs(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, c := range []struct {
-		kind int
+		kind snnref.Kind
 		enc  network.Encoding
-	}{{1, network.EncodingDirect}, {0, network.EncodingPoisson}, {1, network.EncodingPoisson}} {
-		net := randomNet(r, c.kind, 1, network.ResetSoft)
-		opts := network.SimOptions{T: 16, Encoding: c.enc, KeepCounts: true, Delays: randomDelays(r, net)}
+	}{
+		{snnref.MLP, network.EncodingDirect}, {snnref.Chain, network.EncodingPoisson}, {snnref.MLP, network.EncodingPoisson},
+		{snnref.ResNet, network.EncodingDirect}, {snnref.ResNet, network.EncodingPoisson},
+		{snnref.VGG, network.EncodingDirect}, {snnref.VGG, network.EncodingPoisson},
+	} {
+		net := snnref.RandomNet(r, snnref.Config{Kind: c.kind, Alpha: 1, Reset: network.ResetSoft})
+		opts := network.SimOptions{T: 16, Encoding: c.enc, KeepCounts: true, Delays: snnref.RandomDelays(r, net)}
 		sim, err := NewSimulator(net, opts)
 		if err != nil {
 			t.Fatal(err)
 		}
 		res := sim.NewImageResult()
-		images := randomImages(r, net, 8)
+		images := snnref.RandomImages(r, net, 8)
 		size := net.Input.Size()
 		i := 0
 		run := func() {
@@ -40,7 +45,7 @@ func TestRunImageAllocs(t *testing.T) {
 			run()
 		}
 		if a := testing.AllocsPerRun(20, run); a != 0 {
-			t.Errorf("kind %d %s: %v allocations per image", c.kind, c.enc, a)
+			t.Errorf("%v %s: %v allocations per image", c.kind, c.enc, a)
 		}
 	}
 }
@@ -51,8 +56,27 @@ func TestFixtureAllocs(t *testing.T) {
 	if testenv.RaceEnabled {
 		t.Skip("allocation counts are not meaningful under the race detector")
 	}
-	snn := fixtureSNN(t, "a")
-	sim, err := NewSimulator(snn, network.SimOptions{T: 32, KeepCounts: true})
+	checkNoAllocs(t, fixtureSNN(t, "a"))
+}
+
+// TestGraphAllocs: nor on the graph benchmark networks (MaxPools fed by
+// a constant-current layer and by spiking layers, residual Adds, strided
+// and 1×1 shortcut convolutions, global average pooling).
+func TestGraphAllocs(t *testing.T) {
+	if testenv.RaceEnabled || testing.Short() {
+		t.Skip("allocation counts are not meaningful under the race detector; converts two networks")
+	}
+	for _, name := range []string{"vgg", "resnet-random"} {
+		t.Run(name, func(t *testing.T) { checkNoAllocs(t, graphSNN(t, name)) })
+	}
+}
+
+// checkNoAllocs runs MNIST test images through a Simulator of net and
+// requires no allocation per image once every image has been seen.
+func checkNoAllocs(t *testing.T, net *network.Network) {
+	t.Helper()
+	loadFixture(t)
+	sim, err := NewSimulator(net, network.SimOptions{T: 32, KeepCounts: true})
 	if err != nil {
 		t.Fatal(err)
 	}

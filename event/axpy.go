@@ -53,14 +53,3 @@ func convGroup(y []float32, y0, yStride, n, rows int, w []float32, wStride int, 
 		}
 	}
 }
-
-// convGroupRun is convGroup for a run the plan has checked (checkRun):
-// the offsets are those of channels of one site, all inside w, and the
-// target rows inside y, so only the fallback path indexes slices.
-func convGroupRun(y []float32, r *siteRun, yStride int, w []float32, wStride int, offs []int32, amps []float32) {
-	if haveStep && len(offs) > 0 {
-		convGroupAsm(&y[r.y0], yStride, int(r.n), int(r.rows), &w[0], wStride, &offs[0], &amps[0], len(offs))
-		return
-	}
-	convGroup(y, int(r.y0), yStride, int(r.n), int(r.rows), w, wStride, offs, amps)
-}

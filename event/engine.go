@@ -26,6 +26,12 @@ func (Engine) Run(net *network.Network, images []float32, labels []int, opts net
 // RunWork is Engine.Run that also returns what the engine did (events
 // delivered, additions performed, neuron updates) summed over images.
 func RunWork(net *network.Network, images []float32, labels []int, opts network.SimOptions) (*network.SimResult, *Work, error) {
+	return runWork(net, images, labels, opts, policyAdaptive)
+}
+
+// runWork is RunWork with a given update policy (tests force sparse or
+// dense updates).
+func runWork(net *network.Network, images []float32, labels []int, opts network.SimOptions, policy int) (*network.SimResult, *Work, error) {
 	start := time.Now()
 	if err := opts.Check(); err != nil {
 		return nil, nil, err
@@ -62,6 +68,7 @@ func RunWork(net *network.Network, images []float32, labels []int, opts network.
 		wk := ws[w]
 		if wk == nil {
 			sim := newSimulator(p)
+			sim.policy = policy
 			wk = &worker{sim: sim, rec: sim.NewImageResult(), tally: res.NewTally(), work: newWork(len(p.layers))}
 			ws[w] = wk
 		}

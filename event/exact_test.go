@@ -7,25 +7,14 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/evsnn/evsnn/internal/testenv"
-
 	"github.com/evsnn/evsnn/dense"
+	"github.com/evsnn/evsnn/internal/snnref"
+	"github.com/evsnn/evsnn/internal/testenv"
 	"github.com/evsnn/evsnn/network"
 )
 
-func randomImages(r *rand.Rand, net *network.Network, count int) []float32 {
-	n := net.Input.Size()
-	x := make([]float32, count*n)
-	for i := range x {
-		if r.IntN(3) > 0 {
-			x[i] = dyadic(r, 0, 16)
-		}
-	}
-	return x
-}
-
 type exactCase struct {
-	kind     int
+	kind     snnref.Kind
 	alpha    float32
 	reset    network.Reset
 	encoding network.Encoding
@@ -33,16 +22,12 @@ type exactCase struct {
 }
 
 func (c exactCase) String() string {
-	k := "conv"
-	if c.kind == 1 {
-		k = "linear"
-	}
-	return fmt.Sprintf("%s/alpha=%v/%s/%s/delays=%v", k, c.alpha, c.reset, c.encoding, c.delays)
+	return fmt.Sprintf("%v/alpha=%v/%s/%s/delays=%v", c.kind, c.alpha, c.reset, c.encoding, c.delays)
 }
 
 func exactCases() []exactCase {
 	var cs []exactCase
-	for _, kind := range []int{0, 1} {
+	for _, kind := range snnref.Kinds {
 		for _, alpha := range []float32{1, 0.5} {
 			for _, reset := range []network.Reset{network.ResetSoft, network.ResetHard} {
 				for _, enc := range []network.Encoding{network.EncodingDirect, network.EncodingPoisson} {
@@ -56,10 +41,19 @@ func exactCases() []exactCase {
 	return cs
 }
 
-// TestExactAgreement runs random small networks with dyadic parameters,
-// where every float32 sum is exact in any order, and requires the event
-// engine to match the naive per-step reference spike for spike (every
-// layer, every step) and the readout bit for bit.
+var policies = []struct {
+	name   string
+	policy int
+}{{"adaptive", policyAdaptive}, {"sparse", policySparse}, {"dense", policyDense}}
+
+// TestExactAgreement runs random small graph networks of every kind
+// (snnref.RandomNet: chains, MLPs, ResNets with identity and 1×1-conv
+// shortcuts, VGGs with MaxPools and padded average pools, global average
+// pooling) with dyadic parameters, where every float32 sum is exact in any
+// order, and requires the event engine — every update policy, 1 and 3
+// workers — to match the naive reference (internal/snnref) in every field
+// of the result, spike for spike in every layer and step of every image,
+// and the readout bit for bit; and the dense engine to match too.
 func TestExactAgreement(t *testing.T) {
 	nets := 3
 	if testing.Short() || testenv.RaceEnabled {
@@ -68,86 +62,101 @@ func TestExactAgreement(t *testing.T) {
 	for ci, c := range exactCases() {
 		t.Run(c.String(), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(ci), 7))
-			for ni := 0; ni < nets; ni++ {
-				net := randomNet(r, c.kind, c.alpha, c.reset)
+			for range nets {
+				net := snnref.RandomNet(r, snnref.Config{Kind: c.kind, Alpha: c.alpha, Reset: c.reset})
 				opts := network.SimOptions{T: 12 + r.IntN(8), Encoding: c.encoding, Seed: r.Uint64(), KeepCounts: true, KeepOutputs: true, ImageOffset: r.IntN(100)}
 				if c.delays {
-					opts.Delays = randomDelays(r, net)
+					opts.Delays = snnref.RandomDelays(r, net)
 				}
-				const count = 4
-				images := randomImages(r, net, count)
-				checkExact(t, net, images, opts)
+				checkExact(t, net, snnref.RandomImages(r, net, 4), opts)
 			}
 		})
 	}
 }
 
-func checkExact(t *testing.T, net *network.Network, images []float32, opts network.SimOptions) {
-	t.Helper()
-	for _, policy := range []int{policyAdaptive, policySparse, policyDense} {
-		checkExactPolicy(t, net, images, opts, policy)
-	}
-	// Engine.Run with 1 and 3 workers: identical results.
-	size := net.Input.Size()
-	count := len(images) / size
-	labels := make([]int, count)
-	r1 := opts
-	r1.Workers = 1
-	r1.Raster = true
-	a, err := Engine{}.Run(net, images, labels, r1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r1.Workers = 3
-	b, err := Engine{}.Run(net, images, labels, r1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.Wall, b.Wall = 0, 0
-	if !simResultsEqual(a, b) {
-		t.Fatalf("results differ between 1 and 3 workers")
-	}
-	// The raster of the first image is the reference's spikes.
-	ref := refRun(net, images[:size], opts.ImageOffset, opts)
-	var want []network.RasterEvent
-	for st := 0; st < opts.T; st++ {
-		for k := range ref.raster {
-			for _, j := range ref.raster[k][st] {
-				want = append(want, network.RasterEvent{Layer: int32(k), Neuron: int32(j), Step: int32(st + 1)})
-			}
-		}
-	}
-	if !slices.Equal(a.Raster, want) {
-		t.Fatalf("raster of the first image: %d events, reference %d", len(a.Raster), len(want))
-	}
-	// The dense engine must agree exactly too.
-	r1.Workers = 1
-	d, err := dense.Engine{}.Run(net, images, labels, r1)
-	if err != nil {
-		t.Fatalf("dense engine: %v", err)
-	}
-	d.Wall = 0
-	d.Engine = "event"
-	if d.Raster == nil {
-		// The dense engine does not record rasters yet (SimOptions.Raster
-		// is newer than it): compare everything else.
-		d.Raster = a.Raster
-	}
-	if !simResultsEqual(a, d) {
-		t.Errorf("event and dense engines differ (delays %v, encoding %s):\nevent %+v\ndense %+v", opts.Delays, opts.Encoding, a.Layers, d.Layers)
+// TestExactLongRun covers runs longer than the engine's 64-step buckets of
+// the constant-current layer and its crossing queue.
+func TestExactLongRun(t *testing.T) {
+	r := rand.New(rand.NewPCG(99, 1))
+	for _, kind := range snnref.Kinds {
+		net := snnref.RandomNet(r, snnref.Config{Kind: kind, Alpha: 1, Reset: network.ResetSoft})
+		opts := network.SimOptions{T: 150, KeepCounts: true, KeepOutputs: true}
+		checkExact(t, net, snnref.RandomImages(r, net, 2), opts)
 	}
 }
 
-func checkExactPolicy(t *testing.T, net *network.Network, images []float32, opts network.SimOptions, policy int) {
+// checkExact compares the event engine with snnref (and the dense engine)
+// on net.
+func checkExact(t *testing.T, net *network.Network, images []float32, opts network.SimOptions) {
+	t.Helper()
+	size := net.Input.Size()
+	count := len(images) / size
+	labels := make([]int, count)
+	for i := range labels {
+		labels[i] = i % 3
+	}
+	ro := opts
+	ro.Raster = true
+	ref, err := snnref.Run(net, images, labels, ro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spikes := int64(0)
+	for _, l := range ref.Layers {
+		spikes += l.Spikes
+	}
+	if spikes == 0 {
+		t.Errorf("no spikes at all: the case tests nothing")
+	}
+	for _, pol := range policies {
+		checkRasters(t, net, images, opts, pol.policy)
+		for _, workers := range []int{1, 3} {
+			o := ro
+			o.Workers = workers
+			ev, _, err := runWork(net, images, labels, o, pol.policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := snnref.Diff(ref, ev); d != "" {
+				t.Fatalf("policy %s, %d workers (delays %v, encoding %s): event differs from snnref: %s\n%s", pol.name, workers, opts.Delays, opts.Encoding, d, describe(net))
+			}
+		}
+	}
+	o := ro
+	o.Workers = 1
+	de, err := dense.Engine{}.Run(net, images, labels, o)
+	if err != nil {
+		t.Fatalf("dense engine: %v", err)
+	}
+	if de.Raster == nil {
+		de.Raster = ref.Raster
+	}
+	if d := snnref.Diff(ref, de); d != "" {
+		t.Errorf("dense differs from snnref (delays %v, encoding %s): %s\n%s", opts.Delays, opts.Encoding, d, describe(net))
+	}
+}
+
+// checkRasters runs every image through a Simulator with the given policy
+// and compares its spikes, step by step, with snnref's, and its readout
+// bit for bit.
+func checkRasters(t *testing.T, net *network.Network, images []float32, opts network.SimOptions, policy int) {
 	t.Helper()
 	sim, err := NewSimulator(net, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sim.policy = policy
+	ref, err := snnref.New(net, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refRes, err := network.NewSimResult(net, "reference", 1, nil, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := refRes.NewImageRecord()
 	size := net.Input.Size()
-	count := len(images) / size
-	var raster [][][]int
+	var raster snnref.Raster
 	sim.spikeHook = func(k int, st int32, sp []int32) {
 		g := sim.p.layers[k].g
 		var us []int
@@ -158,12 +167,12 @@ func checkExactPolicy(t *testing.T, net *network.Network, images []float32, opts
 		raster[k][st-1] = us
 	}
 	res := sim.NewImageResult()
-	totalSpikes := 0
-	for i := 0; i < count; i++ {
+	for i := 0; i < len(images)/size; i++ {
 		x := images[i*size : (i+1)*size]
 		img := opts.ImageOffset + i
-		ref := refRun(net, x, img, opts)
-		raster = make([][][]int, sim.NumLayers())
+		rec.Reset()
+		want := ref.Image(x, img, rec)
+		raster = make(snnref.Raster, sim.NumLayers())
 		for k := range raster {
 			raster[k] = make([][]int, opts.T)
 		}
@@ -172,66 +181,40 @@ func checkExactPolicy(t *testing.T, net *network.Network, images []float32, opts
 		}
 		for k := range raster {
 			for st := 0; st < opts.T; st++ {
-				if !slices.Equal(raster[k][st], ref.raster[k][st]) {
-					t.Fatalf("policy %d image %d layer %d step %d: event spikes %v, reference %v (delays %v)", policy, i, k, st+1, raster[k][st], ref.raster[k][st], opts.Delays)
+				if !slices.Equal(raster[k][st], want[k][st]) {
+					t.Fatalf("policy %d image %d layer %d step %d: event spikes %v, reference %v (delays %v)\n%s", policy, i, k, st+1, raster[k][st], want[k][st], opts.Delays, describe(net))
 				}
-				totalSpikes += len(ref.raster[k][st])
 			}
 		}
-		for o := range ref.output {
-			if math.Float32bits(ref.output[o]) != math.Float32bits(res.Output[o]) {
-				t.Fatalf("image %d output %d: event %v, reference %v", i, o, res.Output[o], ref.output[o])
+		for o := range rec.Output {
+			if math.Float32bits(rec.Output[o]) != math.Float32bits(res.Output[o]) {
+				t.Fatalf("policy %d image %d output %d: event %v, reference %v", policy, i, o, res.Output[o], rec.Output[o])
 			}
 		}
-		if !slices.Equal(ref.predByStep, res.PredictionByStep) {
-			t.Fatalf("image %d predictions by step: event %v, reference %v", i, res.PredictionByStep, ref.predByStep)
+		if !slices.Equal(rec.PredictionByStep, res.PredictionByStep) {
+			t.Fatalf("policy %d image %d predictions by step: event %v, reference %v", policy, i, res.PredictionByStep, rec.PredictionByStep)
+		}
+		if !slices.Equal(rec.SOPs, res.SOPs) || rec.InputSOPs != res.InputSOPs {
+			t.Fatalf("policy %d image %d SOPs: event %v (input %d), reference %v (input %d)", policy, i, res.SOPs, res.InputSOPs, rec.SOPs, rec.InputSOPs)
 		}
 	}
-	if totalSpikes == 0 {
-		t.Errorf("no spikes at all: the case tests nothing")
-	}
-	t.Logf("policy %d T=%d spikes=%d work: updates %v replays %v checks %v adds %v", policy, opts.T, totalSpikes, res.Work.Updates, res.Work.Replays, res.Work.Checks, res.Work.Adds)
 }
 
-func simResultsEqual(a, b *network.SimResult) bool {
-	if a.Engine != b.Engine || a.T != b.T || a.Images != b.Images || a.Encoding != b.Encoding ||
-		a.InputSpikes != b.InputSpikes || a.InputSOPs != b.InputSOPs || !slices.Equal(a.CorrectByStep, b.CorrectByStep) ||
-		!slices.Equal(a.Predictions, b.Predictions) || len(a.Layers) != len(b.Layers) {
-		return false
-	}
-	for i := range a.ImageSpikes {
-		if !slices.Equal(a.ImageSpikes[i], b.ImageSpikes[i]) {
-			return false
+// describe lists a network's layers and inputs, for failure messages.
+func describe(net *network.Network) string {
+	shapes, _ := net.Shapes()
+	s := fmt.Sprintf("input %v\n", net.Input)
+	for i, l := range net.Layers {
+		s += fmt.Sprintf("  %d %s %q %v ← %v", i, l.Kind(), l.Name(), shapes[i], net.InputsOf(i))
+		switch l := l.(type) {
+		case *network.Conv2d:
+			s += fmt.Sprintf(" k%dx%d s%d p%d", l.KH, l.KW, l.StrideH, l.PadH)
+		case *network.AvgPool2d:
+			s += fmt.Sprintf(" k%dx%d s%d p%d/%d incl=%v", l.KH, l.KW, l.StrideH, l.PadH, l.PadW, l.CountIncludePad)
+		case *network.MaxPool2d:
+			s += fmt.Sprintf(" k%dx%d s%d p%d", l.KH, l.KW, l.StrideH, l.PadH)
 		}
+		s += "\n"
 	}
-	if !slices.EqualFunc(a.Outputs, b.Outputs, func(x, y float32) bool { return math.Float32bits(x) == math.Float32bits(y) }) {
-		return false
-	}
-	for k := range a.Counts {
-		if !slices.Equal(a.Counts[k], b.Counts[k]) {
-			return false
-		}
-	}
-	if !slices.Equal(a.Raster, b.Raster) {
-		return false
-	}
-	for k := range a.Layers {
-		x, y := a.Layers[k], b.Layers[k]
-		if x.Name != y.Name || x.Layer != y.Layer || x.Neurons != y.Neurons || x.Spikes != y.Spikes || x.SOPs != y.SOPs ||
-			x.FirstSpikeSum != y.FirstSpikeSum || x.FirstSpikers != y.FirstSpikers || !slices.Equal(x.SpikesByStep, y.SpikesByStep) {
-			return false
-		}
-	}
-	return true
-}
-
-// TestExactLongRun covers runs longer than the engine's 64-step buckets of
-// the constant-current layer and its crossing queue.
-func TestExactLongRun(t *testing.T) {
-	r := rand.New(rand.NewPCG(99, 1))
-	for _, kind := range []int{0, 1} {
-		net := randomNet(r, kind, 1, network.ResetSoft)
-		opts := network.SimOptions{T: 150, KeepCounts: true, KeepOutputs: true}
-		checkExact(t, net, randomImages(r, net, 2), opts)
-	}
+	return s
 }

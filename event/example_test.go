@@ -82,3 +82,44 @@ func ExampleSyntheticNetwork() {
 	// if1: 0.10
 	// if2: 0.10
 }
+
+// A residual SNN: the second spiking layer integrates a Linear branch of
+// the first layer's spikes plus the identity shortcut of the same spikes
+// (each of amplitude θ = 1), as after a ResNet block's Add.
+func residualNet() *network.Network {
+	if1 := &network.Spiking{LayerName: "if1", Threshold: []float32{1}, Alpha: 1, Reset: network.ResetSoft}
+	if2 := &network.Spiking{LayerName: "if2", Threshold: []float32{1}, Alpha: 1, Reset: network.ResetSoft}
+	return &network.Network{
+		Input: network.Shape{2},
+		Layers: []network.Layer{
+			&network.Linear{LayerName: "fc1", In: 2, Out: 2, Weight: []float32{1, 0, 0, 1}, Bias: []float32{0, 0}},
+			if1,
+			&network.Linear{LayerName: "branch", In: 2, Out: 2, Weight: []float32{0, 0.5, 0.5, 0}, Bias: []float32{0, 0}},
+			&network.Add{LayerName: "add"},
+			if2,
+			&network.Linear{LayerName: "out", In: 2, Out: 2, Weight: []float32{1, 0, 0, 1}, Bias: []float32{0, 0}},
+		},
+		// add reads the branch (layer 2) and the shortcut from if1 (layer 1).
+		Inputs: [][]int{{network.InputNode}, {0}, {1}, {2, 1}, {3}, {4}},
+	}
+}
+
+// ExampleEngine_residual simulates a graph network with a residual Add.
+// if1 fires at steps 2, 4, 6, 8 (current ½) and 4, 8 (¼); each spike
+// counts 3 SOPs (two branch weights and the shortcut). if2 receives
+// s0 + ½·s1 and s1 + ½·s0 and fires 4 and 3 times.
+func ExampleEngine_residual() {
+	res, err := event.Engine{}.Run(residualNet(), []float32{0.5, 0.25}, nil, network.SimOptions{T: 8})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, l := range res.Layers {
+		fmt.Printf("%s: %d spikes, %d SOPs\n", l.Name, l.Spikes, l.SOPs)
+	}
+	fmt.Println("prediction:", res.Predictions[0])
+	// Output:
+	// if1: 6 spikes, 18 SOPs
+	// if2: 7 spikes, 14 SOPs
+	// prediction: 0
+}

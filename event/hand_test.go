@@ -142,18 +142,50 @@ func TestCompileErrors(t *testing.T) {
 	lin := func(in, out int) *network.Linear {
 		return &network.Linear{LayerName: "fc", In: in, Out: out, Weight: make([]float32, in*out), Bias: make([]float32, out)}
 	}
+	sp := &network.Spiking{LayerName: "s", Threshold: []float32{1}, Alpha: 1, Reset: network.ResetSoft}
+	out := func() *network.Linear { l := lin(2, 2); l.LayerName = "o"; return l }
+	good := &network.Network{Input: network.Shape{2}, Layers: []network.Layer{lin(2, 2), sp, out()}}
 	cases := []struct {
-		name string
-		net  *network.Network
+		name   string
+		net    *network.Network
+		delays []int
 	}{
-		{"ann", &network.Network{Input: network.Shape{2}, Layers: []network.Layer{lin(2, 2), &network.ReLU{LayerName: "r"}, func() *network.Linear { l := lin(2, 2); l.LayerName = "o"; return l }()}}},
-		{"no readout", &network.Network{Input: network.Shape{2}, Layers: []network.Layer{lin(2, 2), &network.Spiking{LayerName: "s", Threshold: []float32{1}, Alpha: 1, Reset: network.ResetSoft}}}},
+		{"ann", &network.Network{Input: network.Shape{2}, Layers: []network.Layer{lin(2, 2), &network.ReLU{LayerName: "r"}, out()}}, nil},
+		{"no readout", &network.Network{Input: network.Shape{2}, Layers: []network.Layer{lin(2, 2), sp}}, nil},
+		{"no spiking layer", &network.Network{Input: network.Shape{2}, Layers: []network.Layer{lin(2, 2)}}, nil},
+		{"delay on a spiking layer", good, []int{0, 1, 0}},
+		{"delays for another network", good, []int{0, 0}},
 	}
 	for _, c := range cases {
-		if _, err := NewSimulator(c.net, network.SimOptions{T: 4}); err == nil {
+		if _, err := NewSimulator(c.net, network.SimOptions{T: 4, Delays: c.delays}); err == nil {
 			t.Errorf("%s: no error", c.name)
 		} else {
 			t.Logf("%s: %v", c.name, err)
 		}
+	}
+}
+
+// TestRunImageForeignResult: an ImageResult made for another T (or
+// network) is refused, not indexed out of range.
+func TestRunImageForeignResult(t *testing.T) {
+	net := chain(1, 0, &network.Spiking{Threshold: []float32{1}, Alpha: 1, Reset: network.ResetSoft}, 0)
+	a, err := NewSimulator(net, network.SimOptions{T: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewSimulator(net, network.SimOptions{T: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.T() != 8 || b.T() != 16 || a.Classes() != 2 {
+		t.Fatalf("T %d, %d, classes %d", a.T(), b.T(), a.Classes())
+	}
+	if err := b.RunImage([]float32{0.5}, 0, a.NewImageResult()); err == nil {
+		t.Error("an ImageResult for T = 8 was taken by a Simulator for T = 16")
+	} else {
+		t.Log(err)
+	}
+	if err := a.RunImage([]float32{0.5}, 0, a.NewImageResult()); err != nil {
+		t.Error(err)
 	}
 }
