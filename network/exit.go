@@ -191,8 +191,13 @@ func readoutEffect(net *Network) ([][]float64, []float64, error) {
 		return nil, nil, err
 	}
 	last := len(net.Layers) - 1
-	ro, ok := net.Layers[last].(*Linear)
-	if !ok {
+	var ro *Linear
+	switch l := net.Layers[last].(type) {
+	case *Linear:
+		ro = l
+	case *SparseLinear:
+		ro = &Linear{In: l.In, Out: l.Out, Weight: l.Dense(), Bias: l.Bias}
+	default:
 		return nil, nil, fmt.Errorf("early exit: the readout is %s, not a Linear", net.nodeName(last))
 	}
 	var p *Projection

@@ -172,6 +172,8 @@ func (n *Network) Forward(x []float32, batch int) (*Activations, error) {
 			l.Forward(out, in, inShape, batch)
 		case *Linear:
 			l.Forward(out, in, batch)
+		case *SparseLinear:
+			l.Forward(out, in, batch)
 		case *Add:
 			srcs := make([][]float32, len(ins))
 			for k, j := range ins {

@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"slices"
 )
 
 // Network is a feed-forward network: a directed acyclic graph of layers
@@ -53,6 +54,36 @@ type Calibration struct {
 	T      int    `json:"T"`      // the T it was fitted for
 	Images int    `json:"images"`
 	Seed   uint64 `json:"seed"`
+	// Layers are the choices the calibration made, one per spiking layer
+	// in network order (absent from files written before they were
+	// recorded).
+	Layers []CalibrationLayer `json:"layers,omitempty"`
+}
+
+// CalibrationLayer is what calibration chose for one spiking layer.
+type CalibrationLayer struct {
+	Name string `json:"name"`
+	// Threshold is the final θ: one, or one per channel.
+	Threshold []float32 `json:"threshold"`
+	// Steps are the steps tried on the layer, in the order they ran.
+	Steps []CalibrationStep `json:"steps"`
+	// ErrorBefore and ErrorAfter are the layer's conversion error
+	// ||x − s̄||² (summed over its neurons, averaged over the calibration
+	// images) of the plain conversion and of the calibrated layer.
+	ErrorBefore float64 `json:"error_before"`
+	ErrorAfter  float64 `json:"error_after"`
+}
+
+// CalibrationStep is one step tried on one layer: "search+shift", "wc",
+// "bc", "pc", ..., whether it was kept or undone, the layer's error
+// before and after it, and what it chose (e.g. the threshold, or the
+// strength a correction was retried at).
+type CalibrationStep struct {
+	Step        string  `json:"step"`
+	Kept        bool    `json:"kept"`
+	ErrorBefore float64 `json:"error_before"`
+	ErrorAfter  float64 `json:"error_after"`
+	Detail      string  `json:"detail,omitempty"`
 }
 
 // FittedT is the number of steps the network was converted or calibrated
@@ -108,6 +139,12 @@ func (n *Network) Clone() *Network {
 	}
 	if n.Meta.Calibration != nil {
 		cb := *n.Meta.Calibration
+		cb.Layers = nil
+		for _, l := range n.Meta.Calibration.Layers {
+			l.Threshold = append([]float32(nil), l.Threshold...)
+			l.Steps = append([]CalibrationStep(nil), l.Steps...)
+			cb.Layers = append(cb.Layers, l)
+		}
 		c.Meta.Calibration = &cb
 	}
 	for _, l := range n.Layers {
@@ -137,6 +174,11 @@ func cloneLayer(l Layer) Layer {
 	case *Linear:
 		c := *l
 		c.Weight, c.Bias = cp(l.Weight), cp(l.Bias)
+		return &c
+	case *SparseLinear:
+		c := *l
+		c.Ptr, c.Targets = slices.Clone(l.Ptr), slices.Clone(l.Targets)
+		c.Weights, c.Bias = cp(l.Weights), cp(l.Bias)
 		return &c
 	case *AvgPool2d:
 		c := *l

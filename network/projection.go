@@ -225,7 +225,7 @@ func (n *Network) pathFanOut(shapes []Shape, p Projection) ([]int32, error) {
 				reach[j] = ps
 			}
 		case *Flatten:
-		case *Conv2d, *Linear:
+		case *Conv2d, *Linear, *SparseLinear:
 			perPos := weightedFanOut(l, cur, out)
 			fan := make([]int32, len(reach))
 			for j, ps := range reach {
@@ -277,6 +277,10 @@ func weightedFanOut(l Layer, in, out Shape) []int32 {
 	case *Linear:
 		for j := range fan {
 			fan[j] = int32(l.Out)
+		}
+	case *SparseLinear:
+		for j := range fan {
+			fan[j] = l.Ptr[j+1] - l.Ptr[j]
 		}
 	case *Conv2d:
 		h, w := in[1], in[2]

@@ -100,7 +100,7 @@ type Role int
 
 // The roles of SPEC §1 and §2a.
 const (
-	// RoleWeighted: Conv2d, Linear (a projection's synapses).
+	// RoleWeighted: Conv2d, Linear, SparseLinear (a projection's synapses).
 	RoleWeighted Role = iota
 	// RoleNeuron: ReLU, or the Spiking layer that replaces it.
 	RoleNeuron
@@ -118,7 +118,7 @@ const (
 // RoleOf returns the role of a layer.
 func RoleOf(l Layer) Role {
 	switch l.Kind() {
-	case KindConv2d, KindLinear:
+	case KindConv2d, KindLinear, KindSparseLinear:
 		return RoleWeighted
 	case KindReLU, KindSpiking:
 		return RoleNeuron
@@ -239,6 +239,8 @@ func checkParams(l Layer) error {
 			return fmt.Errorf("bias has %d values, want %d", len(l.Bias), l.Out)
 		}
 		return checkFinite(named{"weight", l.Weight}, named{"bias", l.Bias})
+	case *SparseLinear:
+		return l.check()
 	case *AvgPool2d:
 		if !l.window().valid() {
 			return fmt.Errorf("kernel %dx%d stride %dx%d padding %dx%d is not valid", l.KH, l.KW, l.StrideH, l.StrideW, l.PadH, l.PadW)

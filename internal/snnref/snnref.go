@@ -191,7 +191,7 @@ func (s *Sim) Image(x []float32, image int, rec *network.ImageRecord) Raster {
 			in, inShape := output(src), net.ShapeOf(shapes, src)
 			out := make([]float32, shapes[i].Size())
 			switch l := l.(type) {
-			case *network.Conv2d, *network.Linear:
+			case *network.Conv2d, *network.Linear, *network.SparseLinear:
 				if d := s.delay(i); d > 0 {
 					if hist[i] == nil {
 						hist[i] = make([][]float32, T+1)
@@ -202,10 +202,13 @@ func (s *Sim) Image(x []float32, image int, rec *network.ImageRecord) Raster {
 						in = hist[i][t-d]
 					}
 				}
-				if c, ok := l.(*network.Conv2d); ok {
-					conv(c, in, inShape, shapes[i], out)
-				} else {
-					linear(l.(*network.Linear), in, out)
+				switch l := l.(type) {
+				case *network.Conv2d:
+					conv(l, in, inShape, shapes[i], out)
+				case *network.Linear:
+					linear(l, in, out)
+				case *network.SparseLinear:
+					l.Forward(out, in, 1)
 				}
 			case *network.AvgPool2d:
 				l.Forward(out, in, inShape, 1)
