@@ -60,6 +60,32 @@ func BenchmarkLeNet(b *testing.B) {
 	}
 }
 
+// BenchmarkResNet times the dense engine, full products and skipped
+// zeros, on the ResNet fixture (variant a, T = 32, direct input, one
+// worker) over 20 test images, per image per step:
+//
+//	GOMAXPROCS=1 go test -run XXX -bench ResNet ./dense/
+func BenchmarkResNet(b *testing.B) {
+	ann, exp := resnetFixture(b)
+	snn := resnetSNN(b, ann, exp, "a", 0)
+	const images, T = 20, 32
+	x, y := fixture.MNIST(b, "test", images)
+	for _, e := range []dense.Engine{{}, {SkipSilent: true}} {
+		b.Run(e.Name(), func(b *testing.B) {
+			opts := network.SimOptions{T: T, Workers: 1}
+			c0 := cpuTime()
+			for b.Loop() {
+				if _, err := e.Run(snn, x, y, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			per := float64(b.N * images * T)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e6/per, "ms/image/step")
+			b.ReportMetric(float64((cpuTime()-c0).Nanoseconds())/1e6/per, "cpu-ms/image/step")
+		})
+	}
+}
+
 // cpuTime is the CPU time the process has used (zero where the platform
 // cannot tell).
 func cpuTime() time.Duration {

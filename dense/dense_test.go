@@ -1,13 +1,13 @@
 package dense_test
 
 import (
-	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/evsnn/evsnn/dense"
 	"github.com/evsnn/evsnn/internal/fixture"
+	"github.com/evsnn/evsnn/internal/snnref"
 	"github.com/evsnn/evsnn/network"
 )
 
@@ -120,261 +120,6 @@ func TestDelays(t *testing.T) {
 	}
 }
 
-// TestMatchesNaive compares the engine with a naive step-by-step
-// simulation built from package network's forward kernels, on random
-// dyadic networks (weights, inputs and thresholds small multiples of
-// powers of two, so every sum is exact in float32 whatever its order):
-// every count, step and output must be equal.
-func TestMatchesNaive(t *testing.T) {
-	for _, c := range []struct {
-		name   string
-		alpha  float32
-		reset  network.Reset
-		enc    network.Encoding
-		delays []int
-		// poolFirst puts the first average pool before the first
-		// spiking layer instead of after it.
-		poolFirst bool
-	}{
-		{"IF soft direct", 1, network.ResetSoft, network.EncodingDirect, nil, false},
-		{"IF hard poisson", 1, network.ResetHard, network.EncodingPoisson, nil, false},
-		{"LIF soft direct", 0.5, network.ResetSoft, network.EncodingDirect, nil, false},
-		{"LIF hard poisson", 0.5, network.ResetHard, network.EncodingPoisson, nil, false},
-		{"IF soft delays", 1, network.ResetSoft, network.EncodingDirect, []int{1, 0, 0, 2, 0, 0, 1, 0, 3}, false},
-		{"IF soft poisson delays", 1, network.ResetSoft, network.EncodingPoisson, []int{2, 0, 0, 0, 0, 0, 0, 0, 1}, false},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(1, uint64(len(c.name))))
-			net := randomSNN(rng, c.alpha, c.reset, c.poolFirst)
-			const images, T = 7, 12
-			x := make([]float32, images*net.Input.Size())
-			for i := range x {
-				x[i] = float32(rng.IntN(17)) / 16
-			}
-			labels := make([]int, images)
-			for i := range labels {
-				labels[i] = rng.IntN(3)
-			}
-			opts := network.SimOptions{T: T, Encoding: c.enc, Seed: 42, ImageOffset: 5, KeepOutputs: true, KeepCounts: true, Delays: c.delays}
-			want := naiveRun(t, net, x, labels, opts)
-			if (want.InputSpikes > 0) != (c.enc == network.EncodingPoisson) {
-				t.Fatalf("encoding %q: %d input spikes", c.enc, want.InputSpikes)
-			}
-			for _, e := range []dense.Engine{{}, {BatchSize: 1}, {BatchSize: 3}, {SkipSilent: true}, {SkipSilent: true, BatchSize: 3}} {
-				for _, w := range []int{1, 2} {
-					o := opts
-					o.Workers = w
-					got, err := e.Run(net, x, labels, o)
-					if err != nil {
-						t.Fatal(err)
-					}
-					compareResults(t, got, want)
-				}
-			}
-			for _, l := range want.Layers {
-				if l.Spikes == 0 || l.Spikes == int64(l.Neurons*images*T) {
-					t.Errorf("layer %s: %d spikes: the test network does not exercise it", l.Name, l.Spikes)
-				}
-			}
-			t.Logf("spikes per layer: %d %d %d, correct after T: %d", want.Layers[0].Spikes, want.Layers[1].Spikes, want.Layers[2].Spikes, want.CorrectByStep[T-1])
-		})
-	}
-}
-
-func compareResults(t *testing.T, got, want *network.SimResult) {
-	t.Helper()
-	g, w := *got, *want
-	g.Wall, w.Wall = 0, 0
-	g.Engine = w.Engine // "dense" or "dense-skip": the same numbers
-	if !reflect.DeepEqual(g.Predictions, w.Predictions) {
-		t.Errorf("predictions %v, want %v", g.Predictions, w.Predictions)
-	}
-	if !reflect.DeepEqual(g.CorrectByStep, w.CorrectByStep) {
-		t.Errorf("correct by step %v, want %v", g.CorrectByStep, w.CorrectByStep)
-	}
-	if !reflect.DeepEqual(g.Outputs, w.Outputs) {
-		t.Errorf("outputs %v, want %v", g.Outputs, w.Outputs)
-	}
-	if !reflect.DeepEqual(g.Counts, w.Counts) {
-		t.Errorf("per-neuron counts differ")
-	}
-	if !reflect.DeepEqual(g.ImageSpikes, w.ImageSpikes) {
-		t.Errorf("image spikes %v, want %v", g.ImageSpikes, w.ImageSpikes)
-	}
-	if !reflect.DeepEqual(g.Layers, w.Layers) {
-		t.Errorf("layer stats\n got %+v\nwant %+v", g.Layers, w.Layers)
-	}
-	if !reflect.DeepEqual(g, w) {
-		t.Errorf("results differ")
-	}
-}
-
-// randomSNN is a small dyadic SNN exercising both convolution paths
-// (stride 1 and 2), pooling after a spiking layer, flatten, per-channel
-// and per-layer thresholds and per-neuron initial potentials.
-func randomSNN(rng *rand.Rand, alpha float32, reset network.Reset, poolFirst bool) *network.Network {
-	w := func(n int) []float32 {
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = float32(rng.IntN(33)-14) / 16
-		}
-		return s
-	}
-	v0 := func(n int) []float32 {
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = float32(rng.IntN(5)) / 8
-		}
-		return s
-	}
-	net := &network.Network{
-		Input: network.Shape{2, 8, 8},
-		Layers: []network.Layer{
-			&network.Conv2d{LayerName: "c1", InC: 2, OutC: 3, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadH: 1, PadW: 1, Weight: w(54), Bias: w(3)},
-			&network.Spiking{LayerName: "s1", Threshold: []float32{1, 1.5, 2}, Alpha: alpha, Reset: reset},
-			&network.AvgPool2d{LayerName: "p1", KH: 2, KW: 2, StrideH: 2, StrideW: 2},
-			&network.Conv2d{LayerName: "c2", InC: 3, OutC: 4, KH: 3, KW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1, Weight: w(108), Bias: w(4)},
-			&network.Spiking{LayerName: "s2", Threshold: []float32{2}, Alpha: alpha, Reset: reset, V0Fraction: 0.5, V0: v0(16)},
-			&network.Flatten{LayerName: "f"},
-			&network.Linear{LayerName: "l1", In: 16, Out: 6, Weight: w(96), Bias: w(6)},
-			&network.Spiking{LayerName: "s3", Threshold: []float32{0.5}, Alpha: alpha, Reset: reset},
-			&network.Linear{LayerName: "l2", In: 6, Out: 3, Weight: w(18), Bias: w(3)},
-		},
-	}
-	if poolFirst {
-		net.Layers[1], net.Layers[2] = net.Layers[2], net.Layers[1]
-	}
-	return net
-}
-
-// naiveRun simulates image by image, step by step, layer by layer with
-// package network's kernels and a literal reading of SPEC §2.
-func naiveRun(t *testing.T, net *network.Network, x []float32, labels []int, opts network.SimOptions) *network.SimResult {
-	t.Helper()
-	shapes, err := net.Shapes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	inSize := net.Input.Size()
-	count := len(x) / inSize
-	spk := net.SpikingLayers()
-	classes := shapes[len(shapes)-1].Size()
-	res := &network.SimResult{Engine: "dense", T: opts.T, Images: count, Encoding: network.EncodingDirect,
-		Predictions: make([]int, count), CorrectByStep: make([]int, opts.T), Outputs: make([]float32, count*classes)}
-	inFan, err := net.FanOut(-1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts.Encoding == network.EncodingPoisson {
-		res.Encoding = network.EncodingPoisson
-	}
-	for k, li := range spk {
-		res.Layers = append(res.Layers, network.LayerStats{Name: net.Layers[li].Name(), Layer: li,
-			Neurons: shapes[li].Size(), SpikesByStep: make([]int64, opts.T)})
-		res.Counts = append(res.Counts, make([]int32, count*shapes[li].Size()))
-		_ = k
-	}
-	for img := 0; img < count; img++ {
-		res.ImageSpikes = append(res.ImageSpikes, make([]int64, len(spk)))
-		v := map[int][]float32{}
-		for _, li := range spk {
-			s := net.Layers[li].(*network.Spiking)
-			v[li] = make([]float32, shapes[li].Size())
-			for j := range v[li] {
-				v[li][j] = s.InitialPotential(shapes[li], j)
-			}
-		}
-		// history[i][t] is the input of weighted layer i at step t.
-		history := map[int][][]float32{}
-		acc := make([]float32, classes)
-		var ws network.Workspace
-		for step := 1; step <= opts.T; step++ {
-			in := append([]float32(nil), x[img*inSize:(img+1)*inSize]...)
-			if opts.Encoding == network.EncodingPoisson {
-				network.PoissonFrame(in, x[img*inSize:(img+1)*inSize], opts.Seed, opts.ImageOffset+img, step)
-				for i, s := range in {
-					if s == 1 {
-						res.InputSpikes++
-						res.InputSOPs += int64(inFan[i])
-					}
-				}
-			}
-			inShape := net.Input
-			for i, l := range net.Layers {
-				out := make([]float32, shapes[i].Size())
-				src := in
-				if opts.Delays != nil && opts.Delays[i] > 0 {
-					history[i] = append(history[i], in)
-					if s := step - opts.Delays[i]; s >= 1 {
-						src = history[i][s-1]
-					} else {
-						src = make([]float32, len(in))
-					}
-				}
-				switch l := l.(type) {
-				case *network.Conv2d:
-					l.Forward(out, src, inShape, 1, &ws)
-				case *network.Linear:
-					l.Forward(out, src, 1)
-				case *network.AvgPool2d:
-					l.Forward(out, src, inShape, 1)
-				case *network.Flatten:
-					copy(out, src)
-				case *network.Spiking:
-					k := 0
-					for kk, li := range spk {
-						if li == i {
-							k = kk
-						}
-					}
-					for j := range out {
-						vv := float32(l.Alpha*v[i][j]) + src[j]
-						th := l.ThresholdAt(shapes[i], j)
-						if vv >= th {
-							if l.Reset == network.ResetHard {
-								vv = 0
-							} else {
-								vv -= th
-							}
-							out[j] = th
-							c := &res.Counts[k][img*shapes[i].Size()+j]
-							if *c == 0 {
-								res.Layers[k].FirstSpikeSum += int64(step)
-								res.Layers[k].FirstSpikers++
-							}
-							*c++
-							res.Layers[k].Spikes++
-							res.Layers[k].SpikesByStep[step-1]++
-							res.ImageSpikes[img][k]++
-						}
-						v[i][j] = vv
-					}
-				}
-				in, inShape = out, shapes[i]
-			}
-			for c := range acc {
-				acc[c] += in[c]
-			}
-			if network.Argmax(acc) == labels[img] {
-				res.CorrectByStep[step-1]++
-			}
-		}
-		res.Predictions[img] = network.Argmax(acc)
-		copy(res.Outputs[img*classes:], acc)
-	}
-	for k, li := range spk {
-		fan, err := net.FanOut(li)
-		if err != nil {
-			t.Fatal(err)
-		}
-		size := shapes[li].Size()
-		for i, c := range res.Counts[k] {
-			res.Layers[k].SOPs += int64(c) * int64(fan[i%size])
-		}
-	}
-	return res
-}
-
 // TestPoissonReproducible checks that Poisson input depends only on the
 // seed and each image's dataset index.
 func TestPoissonReproducible(t *testing.T) {
@@ -426,7 +171,9 @@ func TestWorkersAndBatches(t *testing.T) {
 			ref = r
 			continue
 		}
-		compareResults(t, r, ref)
+		if d := snnref.Diff(r, ref); d != "" {
+			t.Errorf("batch %d workers %d: %s", c.batch, c.workers, d)
+		}
 	}
 }
 

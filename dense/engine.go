@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/evsnn/evsnn/internal/parallel"
 	"github.com/evsnn/evsnn/network"
 )
 
@@ -50,9 +50,8 @@ var _ network.Engine = Engine{}
 // for what each field of the result holds. opts.Progress, if set, is
 // called from the worker goroutines, one call at a time, after each batch.
 //
-// The network must be an SNN: no ReLU layers, at least one spiking layer,
-// each spiking layer followed (through pools and flatten) by a Conv2d or
-// Linear layer, and a last layer that is not spiking (the readout).
+// The network must be an SNN that network.Validate accepts: Spiking
+// layers in place of every ReLU, and a Linear (or Conv2d) readout.
 func (e Engine) Run(net *network.Network, images []float32, labels []int, opts network.SimOptions) (*network.SimResult, error) {
 	start := time.Now()
 	if net == nil {
@@ -73,12 +72,10 @@ func (e Engine) Run(net *network.Network, images []float32, labels []int, opts n
 		return nil, fmt.Errorf("dense: %d input values are not a whole number of %v images", len(images), p.inShape)
 	}
 	count := len(images) / inSize
-	if labels != nil && len(labels) != count {
-		return nil, fmt.Errorf("dense: %d labels for %d images", len(labels), count)
+	res, err := network.NewSimResult(net, e.Name(), count, labels, opts)
+	if err != nil {
+		return nil, fmt.Errorf("dense: %w", err)
 	}
-
-	res := p.newResult(count, labels != nil, opts)
-	res.Engine = e.Name()
 
 	workers := opts.Workers
 	if workers == 0 {
@@ -94,133 +91,38 @@ func (e Engine) Run(net *network.Network, images []float32, labels []int, opts n
 		batch = max(per, 1)
 	}
 	chunks := (count + batch - 1) / batch
-	workers = max(min(workers, chunks), 1)
-
+	workers = parallel.Workers(workers, chunks)
+	states := make([]*state, workers)
+	tallies := make([]*network.Tally, workers)
 	var (
-		next     atomic.Int64
-		mu       sync.Mutex
-		done     int
-		wg       sync.WaitGroup
-		partials = make([]*tally, workers)
+		mu   sync.Mutex
+		done int
 	)
-	for w := 0; w < workers; w++ {
-		partials[w] = p.newTally(opts.T)
-		wg.Add(1)
-		go func(tl *tally) {
-			defer wg.Done()
-			st := p.newState(batch, opts, e.SkipSilent)
-			for {
-				c := int(next.Add(1) - 1)
-				if c >= chunks {
-					return
-				}
-				first := c * batch
-				b := min(batch, count-first)
-				var lab []int
-				if labels != nil {
-					lab = labels[first : first+b]
-				}
-				st.run(images[first*inSize:(first+b)*inSize], lab, first, b, res, tl)
-				if opts.Progress != nil {
-					mu.Lock()
-					done += b
-					opts.Progress(done)
-					mu.Unlock()
-				}
-			}
-		}(partials[w])
+	err = parallel.For(workers, chunks, func(w, c int) error {
+		st := states[w]
+		if st == nil {
+			st = p.newState(batch, opts, e.SkipSilent, res)
+			states[w], tallies[w] = st, res.NewTally()
+		}
+		first := c * batch
+		b := min(batch, count-first)
+		st.run(images[first*inSize:(first+b)*inSize], first, b, tallies[w])
+		if opts.Progress != nil {
+			mu.Lock()
+			done += b
+			opts.Progress(done)
+			mu.Unlock()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dense: %w", err)
 	}
-	wg.Wait()
-	for _, tl := range partials {
-		tl.addTo(res)
+	for _, tl := range tallies {
+		if tl != nil {
+			res.AddTally(tl)
+		}
 	}
 	res.Wall = time.Since(start)
 	return res, nil
-}
-
-// newResult allocates a result for count images.
-func (p *plan) newResult(count int, withLabels bool, opts network.SimOptions) *network.SimResult {
-	res := &network.SimResult{
-		Engine:      "dense",
-		T:           opts.T,
-		Images:      count,
-		Encoding:    opts.Encoding,
-		Predictions: make([]int, count),
-		ImageSpikes: make([][]int64, count),
-	}
-	flat := make([]int64, count*len(p.spiking))
-	for i := range res.ImageSpikes {
-		res.ImageSpikes[i] = flat[i*len(p.spiking) : (i+1)*len(p.spiking) : (i+1)*len(p.spiking)]
-	}
-	if withLabels {
-		res.CorrectByStep = make([]int, opts.T)
-	}
-	if opts.KeepOutputs {
-		res.Outputs = make([]float32, count*p.classes)
-	}
-	if opts.KeepCounts {
-		res.Counts = make([][]int32, len(p.spiking))
-		for k, li := range p.spiking {
-			res.Counts[k] = make([]int32, count*p.shapes[li].Size())
-		}
-	}
-	res.Layers = make([]network.LayerStats, len(p.spiking))
-	for k, li := range p.spiking {
-		res.Layers[k] = network.LayerStats{
-			Name:         p.net.Layers[li].Name(),
-			Layer:        li,
-			Neurons:      p.shapes[li].Size(),
-			SpikesByStep: make([]int64, opts.T),
-		}
-	}
-	return res
-}
-
-// tally holds one worker's sums; they are added up after the run, so the
-// totals do not depend on the number of workers.
-type tally struct {
-	// Poisson input spikes and their SOPs
-	inSpikes, inSOPs int64
-	correct          []int
-	spikes           []int64
-	sops             []int64
-	byStep           [][]int64
-	firstSum         []int64
-	firstN           []int64
-}
-
-func (p *plan) newTally(T int) *tally {
-	n := len(p.spiking)
-	tl := &tally{
-		correct:  make([]int, T),
-		spikes:   make([]int64, n),
-		sops:     make([]int64, n),
-		byStep:   make([][]int64, n),
-		firstSum: make([]int64, n),
-		firstN:   make([]int64, n),
-	}
-	for k := range tl.byStep {
-		tl.byStep[k] = make([]int64, T)
-	}
-	return tl
-}
-
-func (tl *tally) addTo(res *network.SimResult) {
-	res.InputSpikes += tl.inSpikes
-	res.InputSOPs += tl.inSOPs
-	if res.CorrectByStep != nil {
-		for t, c := range tl.correct {
-			res.CorrectByStep[t] += c
-		}
-	}
-	for k := range res.Layers {
-		ls := &res.Layers[k]
-		ls.Spikes += tl.spikes[k]
-		ls.SOPs += tl.sops[k]
-		ls.FirstSpikeSum += tl.firstSum[k]
-		ls.FirstSpikers += tl.firstN[k]
-		for t, c := range tl.byStep[k] {
-			ls.SpikesByStep[t] += c
-		}
-	}
 }

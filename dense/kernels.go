@@ -87,11 +87,11 @@ type convOp struct {
 	// position); at[p] is where output position p starts in it.
 	biasCT []float32
 	at     []int32
-	// other strides: wt[k·OutC+o] = W[o, k]; input element j reaches
-	// the (row·K + k) pairs tgt[start[j]:start[j+1]].
+	// other strides: wt[k·OutC+o] = W[o, k]; input element j reaches the
+	// (output position, k) pairs of the runs tgt[start[j]:start[j+1]].
 	wt    []float32
 	start []int32
-	tgt   []int32
+	tgt   []convRun
 }
 
 func newConvOp(l *network.Conv2d, in, out network.Shape) *convOp {
@@ -121,7 +121,7 @@ func newConvOp(l *network.Conv2d, in, out network.Shape) *convOp {
 			c.wt[kk*c.outC+o] = l.Weight[o*c.k+kk]
 		}
 	}
-	lists := make([][]int32, c.inSize)
+	lists := make([][]convRun, c.inSize)
 	for oy := 0; oy < c.oh; oy++ {
 		for ox := 0; ox < c.ow; ox++ {
 			row := oy*c.ow + ox
@@ -138,7 +138,17 @@ func newConvOp(l *network.Conv2d, in, out network.Shape) *convOp {
 						}
 						j := (ci*c.h+iy)*c.w + ix
 						kk := (ci*l.KH+ky)*l.KW + kx
-						lists[j] = append(lists[j], int32(row*c.k+kk))
+						lst := lists[j]
+						out, w := int32(row*c.outC), int32(kk*c.outC)
+						// The next position of an output row meets
+						// the weights StrideW columns to the left.
+						if n := len(lst) - 1; n >= 0 && ox > 0 && lst[n].out+lst[n].n*int32(c.outC) == out &&
+							lst[n].w-lst[n].n*int32(l.StrideW*c.outC) == w {
+							lst[n].n++
+						} else {
+							lst = append(lst, convRun{out: out, w: w, n: 1})
+						}
+						lists[j] = lst
 					}
 				}
 			}
@@ -151,6 +161,12 @@ func newConvOp(l *network.Conv2d, in, out network.Shape) *convOp {
 	}
 	return c
 }
+
+// convRun is a run of n (output position, kernel offset) pairs that an
+// input element of a strided convolution meets: consecutive positions of
+// an output row (offsets out, out+OutC, ... in the result), meeting
+// kernel columns StrideW apart (weight offsets w, w−StrideW·OutC, ...).
+type convRun struct{ out, w, n int32 }
 
 // initLayout sets the bias template of a result buffer of n positions and
 // the offset of each output position (oy, ox), found at padded position
@@ -211,15 +227,7 @@ func (c *convOp) forward(dst, src []float32, batch int, s *convScratch, skip boo
 				}
 			}
 		} else {
-			for j, v := range x {
-				if v == 0 && skip {
-					continue
-				}
-				for _, t := range c.tgt[c.start[j]:c.start[j+1]] {
-					row, kk := int(t)/c.k, int(t)%c.k
-					rowadd.Axpy(v, c.wt[kk*c.outC:(kk+1)*c.outC], ct[row*c.outC:(row+1)*c.outC])
-				}
-			}
+			c.scatterStrided(ct, x, skip)
 		}
 		// Transpose the valid part to CHW.
 		y := dst[b*outSize : (b+1)*outSize]
@@ -232,6 +240,21 @@ func (c *convOp) forward(dst, src []float32, batch int, s *convScratch, skip boo
 					yr[ox] = src[ox*c.outC]
 				}
 			}
+		}
+	}
+}
+
+// scatterStrided adds the products of one image x to the result ct of a
+// convolution that is not stride 1. (A method of its own, so that the
+// stride-1 loop of forward keeps its registers.)
+func (c *convOp) scatterStrided(ct, x []float32, skip bool) {
+	wStep := c.l.StrideW * c.outC
+	for j, v := range x {
+		if v == 0 && skip {
+			continue
+		}
+		for _, r := range c.tgt[c.start[j]:c.start[j+1]] {
+			rowadd.Rows(v, c.wt, int(r.w), -wStep, ct, int(r.out), c.outC, c.outC, int(r.n))
 		}
 	}
 }
@@ -264,71 +287,4 @@ func (o *linOp) forward(dst, src []float32, batch int, skip bool) {
 		return
 	}
 	gemmFull(batch, l.Out, l.In, src, l.In, o.wt, l.Out, dst, l.Out)
-}
-
-// poolOp is an AvgPool2d. Fed by a spiking layer, it adds up only the
-// spikes, from the list of neurons that fired, into the windows they
-// belong to, then scales: the same sums, in the same order, as
-// network.AvgPool2d.Forward, which adds each window's values in row-major
-// order before multiplying by 1/(KH·KW).
-type poolOp struct {
-	l          *network.AvgPool2d
-	in         network.Shape
-	inSize     int
-	outSize    int
-	fromSpikes bool
-	// input position j feeds outputs tgt[start[j]:start[j+1]].
-	start []int32
-	tgt   []int32
-}
-
-func newPoolOp(l *network.AvgPool2d, in, out network.Shape) *poolOp {
-	p := &poolOp{l: l, in: in, inSize: in.Size(), outSize: out.Size()}
-	c, h, w := in[0], in[1], in[2]
-	p.start = make([]int32, p.inSize+1)
-	for j := 0; j < p.inSize; j++ {
-		ci, y, x := j/(h*w), j/w%h, j%w
-		for oy := 0; oy < out[1]; oy++ {
-			if y < oy*l.StrideH || y >= oy*l.StrideH+l.KH {
-				continue
-			}
-			for ox := 0; ox < out[2]; ox++ {
-				if x < ox*l.StrideW || x >= ox*l.StrideW+l.KW {
-					continue
-				}
-				p.tgt = append(p.tgt, int32((ci*out[1]+oy)*out[2]+ox))
-			}
-		}
-		p.start[j+1] = int32(len(p.tgt))
-	}
-	_ = c
-	return p
-}
-
-// forward computes dst = avgpool(src) for batch images.
-func (p *poolOp) forward(dst, src []float32, batch int) {
-	p.l.Forward(dst, src, p.in, batch)
-}
-
-// forwardSpikes computes dst = avgpool(src) for one image whose nonzero
-// inputs are the positions fired (in increasing order) with values
-// thr[fired[·]]: the spike amplitudes θ (positive). touched is scratch
-// space for outputSize entries.
-func (p *poolOp) forwardSpikes(dst []float32, fired []int32, thr []float32, touched []int32) {
-	scale := 1 / float32(p.l.KH*p.l.KW)
-	dst = dst[:p.outSize]
-	clear(dst)
-	touched = touched[:0]
-	for _, j := range fired {
-		v := thr[j]
-		for _, t := range p.tgt[p.start[j]:p.start[j+1]] {
-			if dst[t] == 0 {
-				touched = append(touched, t)
-			}
-			dst[t] += v
-		}
-	}
-	for _, t := range touched {
-		dst[t] *= scale
-	}
 }
