@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 
@@ -16,16 +14,21 @@ import (
 //
 //	{"input": [1, 28, 28],
 //	 "layers": [
-//	   {"type": "conv2d", "out": 16, "kernel": 5, "padding": 2},
+//	   {"type": "conv2d", "out": 16, "kernel": 3, "padding": 1},
+//	   {"type": "batchnorm"},
 //	   {"type": "relu"},
-//	   {"type": "avgpool2d", "kernel": 2},
+//	   {"type": "maxpool2d", "kernel": 2},
+//	   {"type": "residual", "out": 32, "stride": 2},
+//	   {"type": "globalavgpool"},
 //	   {"type": "flatten"},
 //	   {"type": "linear", "out": 10}]}
 //
 // Input channels and input features are inferred from the layer before.
 // Kernel, stride and padding are a number or an [h, w] pair; stride
-// defaults to 1 for a convolution and to the kernel for a pooling layer,
-// padding to 0. Names default to conv1, relu1, pool1, flatten, fc1, ...
+// defaults to 1 for a convolution and a residual block and to the kernel
+// for a pooling layer, padding to 0. Names default to conv1, bn1, relu1,
+// pool1, maxpool1, gap, flatten, fc1, res1, ...; the layers of a residual
+// block are named after it (res1.conv1, res1.bn1, ...).
 type Architecture struct {
 	Input  []int       `json:"input"`
 	Layers []LayerSpec `json:"layers"`
@@ -33,11 +36,14 @@ type Architecture struct {
 
 // LayerSpec describes one layer of an Architecture.
 type LayerSpec struct {
-	// Type is conv2d (or conv), avgpool2d (or avgpool, pool), linear (or
-	// fc), relu or flatten.
+	// Type is conv2d (or conv), avgpool2d (or avgpool, pool), maxpool2d
+	// (or maxpool), globalavgpool (or gap), batchnorm (or bn), residual
+	// (or res), linear (or fc), relu or flatten.
 	Type string `json:"type"`
 	Name string `json:"name,omitempty"`
-	// Out is the number of output channels (conv2d) or features (linear).
+	// Out is the number of output channels (conv2d, residual) or features
+	// (linear). A readout (the last linear) with Out 0 takes the class
+	// count of the data (WithClasses).
 	Out     int   `json:"out,omitempty"`
 	Kernel  *Pair `json:"kernel,omitempty"`
 	Stride  *Pair `json:"stride,omitempty"`
@@ -96,18 +102,29 @@ func DefaultArchitecture(seed uint64) *network.Network {
 	return net
 }
 
-// ParseArchitecture reads a JSON Architecture and builds its network with
-// weights drawn from seed. Unknown fields, unknown layer types, missing or
-// impossible sizes are errors naming the layer.
-func ParseArchitecture(data []byte, seed uint64) (*network.Network, error) {
+// ReadArchitecture reads a JSON Architecture. Unknown fields and trailing
+// data are errors; the layers are checked when the network is built.
+func ReadArchitecture(data []byte) (Architecture, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var a Architecture
 	if err := dec.Decode(&a); err != nil {
-		return nil, fmt.Errorf("architecture: %w", err)
+		return a, fmt.Errorf("architecture: %w", err)
 	}
 	if dec.More() {
-		return nil, fmt.Errorf("architecture: trailing data after the JSON object")
+		return a, fmt.Errorf("architecture: trailing data after the JSON object")
+	}
+	return a, nil
+}
+
+// ParseArchitecture reads a JSON Architecture and builds its network with
+// weights drawn from seed (Build: no batchnorm or residual layers; see
+// NewTrainer for those). Unknown fields, unknown layer types, missing or
+// impossible sizes are errors naming the layer.
+func ParseArchitecture(data []byte, seed uint64) (*network.Network, error) {
+	a, err := ReadArchitecture(data)
+	if err != nil {
+		return nil, err
 	}
 	return Build(a, seed)
 }
@@ -116,19 +133,29 @@ func ParseArchitecture(data []byte, seed uint64) (*network.Network, error) {
 // --layers flag: comma-separated layers
 //
 //	conv<OUT>k<K>[s<S>][p<P>]   convolution, e.g. conv16k5p2
-//	pool<K>[s<S>]               average pooling, e.g. pool2
-//	fc<OUT>                     linear, e.g. fc128
+//	pool<K>[s<S>]               average pooling, e.g. pool2 (also avgpool2)
+//	maxpool<K>[s<S>][p<P>]      max pooling, e.g. maxpool2, maxpool3s2p1
+//	bn                          batch normalisation of the conv or fc before
+//	res<OUT>[s<S>]              residual basic block, e.g. res16, res32s2
+//	gap                         global average pooling ([C,H,W] → [C,1,1])
+//	fc<OUT>                     linear, e.g. fc128; a bare fc as the last
+//	                            layer takes the data's class count
 //	relu, flatten
 func ParseLayers(spec string, input []int) (Architecture, error) {
 	a := Architecture{Input: append([]int(nil), input...)}
-	for i, tok := range strings.Split(spec, ",") {
+	items := strings.Split(spec, ",")
+	for i, tok := range items {
 		tok = strings.ToLower(strings.TrimSpace(tok))
 		bad := func(why string) error {
-			return fmt.Errorf("layers: item %d %q: %s (want conv<OUT>k<K>[s<S>][p<P>], pool<K>[s<S>], fc<OUT>, relu or flatten)", i+1, tok, why)
+			return fmt.Errorf("layers: item %d %q: %s (want conv<OUT>k<K>[s<S>][p<P>], pool<K>[s<S>], maxpool<K>[s<S>][p<P>], bn, res<OUT>[s<S>], gap, fc<OUT>, relu or flatten)", i+1, tok, why)
 		}
 		switch {
 		case tok == "relu" || tok == "flatten":
 			a.Layers = append(a.Layers, LayerSpec{Type: tok})
+		case tok == "bn":
+			a.Layers = append(a.Layers, LayerSpec{Type: "batchnorm"})
+		case tok == "gap":
+			a.Layers = append(a.Layers, LayerSpec{Type: "globalavgpool"})
 		case strings.HasPrefix(tok, "conv"):
 			v, err := letterInts(tok[len("conv"):], "ksp")
 			if err != nil {
@@ -145,8 +172,21 @@ func ParseLayers(spec string, input []int) (Architecture, error) {
 				l.Padding = &Pair{p, p}
 			}
 			a.Layers = append(a.Layers, l)
-		case strings.HasPrefix(tok, "pool"):
-			v, err := letterInts(tok[len("pool"):], "s")
+		case strings.HasPrefix(tok, "maxpool"):
+			v, err := letterInts(tok[len("maxpool"):], "sp")
+			if err != nil {
+				return a, bad(err.Error())
+			}
+			l := LayerSpec{Type: "maxpool2d", Kernel: &Pair{v[0], v[0]}}
+			if s, ok := v['s']; ok {
+				l.Stride = &Pair{s, s}
+			}
+			if p, ok := v['p']; ok {
+				l.Padding = &Pair{p, p}
+			}
+			a.Layers = append(a.Layers, l)
+		case strings.HasPrefix(tok, "pool") || strings.HasPrefix(tok, "avgpool"):
+			v, err := letterInts(strings.TrimPrefix(strings.TrimPrefix(tok, "avg"), "pool"), "s")
 			if err != nil {
 				return a, bad(err.Error())
 			}
@@ -155,6 +195,18 @@ func ParseLayers(spec string, input []int) (Architecture, error) {
 				l.Stride = &Pair{s, s}
 			}
 			a.Layers = append(a.Layers, l)
+		case strings.HasPrefix(tok, "res"):
+			v, err := letterInts(tok[len("res"):], "s")
+			if err != nil {
+				return a, bad(err.Error())
+			}
+			l := LayerSpec{Type: "residual", Out: v[0]}
+			if s, ok := v['s']; ok {
+				l.Stride = &Pair{s, s}
+			}
+			a.Layers = append(a.Layers, l)
+		case tok == "fc" && i == len(items)-1:
+			a.Layers = append(a.Layers, LayerSpec{Type: "linear"})
 		case strings.HasPrefix(tok, "fc"):
 			n, err := strconv.Atoi(tok[len("fc"):])
 			if err != nil {
@@ -164,6 +216,29 @@ func ParseLayers(spec string, input []int) (Architecture, error) {
 		default:
 			return a, bad("unknown layer")
 		}
+	}
+	return a, nil
+}
+
+// WithClasses returns a with the readout (the last layer, a linear) sized
+// for classes classes where its size was left out (a bare "fc", or "out"
+// 0 in JSON). A readout given with another size is an error.
+func (a Architecture) WithClasses(classes int) (Architecture, error) {
+	if len(a.Layers) == 0 {
+		return a, fmt.Errorf("architecture: no layers")
+	}
+	last := a.Layers[len(a.Layers)-1]
+	if canonicalType(last.Type) != "linear" {
+		return a, fmt.Errorf("architecture: the last layer must be linear (the readout), not %s", last.Type)
+	}
+	switch {
+	case classes < 2:
+		return a, fmt.Errorf("architecture: %d classes: want at least 2", classes)
+	case last.Out == 0:
+		a.Layers = append([]LayerSpec(nil), a.Layers...)
+		a.Layers[len(a.Layers)-1].Out = classes
+	case last.Out != classes:
+		return a, fmt.Errorf("architecture: the readout has %d outputs, the data has %d classes", last.Out, classes)
 	}
 	return a, nil
 }
@@ -208,158 +283,20 @@ func letterInts(s, allowed string) (map[rune]int, error) {
 	return out, nil
 }
 
-// Build makes the network an Architecture describes, checks it, and draws
-// its weights from seed the way PyTorch initialises Conv2d and Linear:
-// weights and biases uniform in ±1/sqrt(fan_in) (kaiming_uniform_ with
-// a = √5), layer by layer, weight before bias, from a PCG generator seeded
-// with seed.
-func Build(a Architecture, seed uint64) (*network.Network, error) {
-	if len(a.Input) == 0 {
-		return nil, fmt.Errorf("architecture: no input shape (want e.g. \"input\": [1, 28, 28])")
-	}
-	if len(a.Layers) == 0 {
-		return nil, fmt.Errorf("architecture: no layers")
-	}
-	net := &network.Network{Input: network.Shape(append([]int(nil), a.Input...))}
-	if err := net.Input.Valid(); err != nil {
-		return nil, fmt.Errorf("architecture: input: %w", err)
-	}
-	counts := map[string]int{}
-	nflatten := 0
-	for _, l := range a.Layers {
-		if canonicalType(l.Type) == "flatten" {
-			nflatten++
-		}
-	}
-	in := net.Input
-	for i, ls := range a.Layers {
-		typ := canonicalType(ls.Type)
-		name := ls.Name
-		prefix := map[string]string{"conv2d": "conv", "avgpool2d": "pool", "linear": "fc", "relu": "relu", "flatten": "flatten"}[typ]
-		if typ != "" {
-			counts[prefix]++
-			if name == "" {
-				name = prefix + strconv.Itoa(counts[prefix])
-				if typ == "flatten" && nflatten == 1 {
-					name = "flatten"
-				}
-			}
-		}
-		where := fmt.Sprintf("architecture: layer %d (%s)", i+1, name)
-		if name == "" {
-			where = fmt.Sprintf("architecture: layer %d", i+1)
-		}
-		pair := func(p *Pair, def Pair, what string, minv int) (Pair, error) {
-			v := def
-			if p != nil {
-				v = *p
-			}
-			if v[0] < minv || v[1] < minv {
-				return v, fmt.Errorf("%s: %s %v must be at least %d", where, what, []int(v[:]), minv)
-			}
-			return v, nil
-		}
-		var layer network.Layer
-		switch typ {
-		case "conv2d":
-			if len(in) != 3 {
-				return nil, fmt.Errorf("%s: conv2d needs a [C,H,W] input, got %v", where, in)
-			}
-			if ls.Out <= 0 {
-				return nil, fmt.Errorf("%s: conv2d needs \"out\" > 0 output channels", where)
-			}
-			if ls.Kernel == nil {
-				return nil, fmt.Errorf("%s: conv2d needs a \"kernel\" size", where)
-			}
-			k, err := pair(ls.Kernel, Pair{}, "kernel", 1)
-			if err != nil {
-				return nil, err
-			}
-			s, err := pair(ls.Stride, Pair{1, 1}, "stride", 1)
-			if err != nil {
-				return nil, err
-			}
-			p, err := pair(ls.Padding, Pair{0, 0}, "padding", 0)
-			if err != nil {
-				return nil, err
-			}
-			c := &network.Conv2d{LayerName: name, InC: in[0], OutC: ls.Out, KH: k[0], KW: k[1],
-				StrideH: s[0], StrideW: s[1], PadH: p[0], PadW: p[1]}
-			if c.InC*c.KH*c.KW > network.MaxElements/c.OutC {
-				return nil, fmt.Errorf("%s: conv2d weight too large", where)
-			}
-			c.Weight = make([]float32, c.OutC*c.InC*c.KH*c.KW)
-			c.Bias = make([]float32, c.OutC)
-			layer = c
-		case "avgpool2d":
-			if ls.Out != 0 || ls.Padding != nil {
-				return nil, fmt.Errorf("%s: avgpool2d takes only \"kernel\" and \"stride\"", where)
-			}
-			if ls.Kernel == nil {
-				return nil, fmt.Errorf("%s: avgpool2d needs a \"kernel\" size", where)
-			}
-			k, err := pair(ls.Kernel, Pair{}, "kernel", 1)
-			if err != nil {
-				return nil, err
-			}
-			s, err := pair(ls.Stride, k, "stride", 1)
-			if err != nil {
-				return nil, err
-			}
-			layer = &network.AvgPool2d{LayerName: name, KH: k[0], KW: k[1], StrideH: s[0], StrideW: s[1]}
-		case "linear":
-			if ls.Kernel != nil || ls.Stride != nil || ls.Padding != nil {
-				return nil, fmt.Errorf("%s: linear takes only \"out\"", where)
-			}
-			if len(in) != 1 {
-				return nil, fmt.Errorf("%s: linear needs a vector input, got %v (add a flatten before it)", where, in)
-			}
-			if ls.Out <= 0 {
-				return nil, fmt.Errorf("%s: linear needs \"out\" > 0 output features", where)
-			}
-			if in[0] > network.MaxElements/ls.Out {
-				return nil, fmt.Errorf("%s: linear weight too large", where)
-			}
-			layer = &network.Linear{LayerName: name, In: in[0], Out: ls.Out,
-				Weight: make([]float32, in[0]*ls.Out), Bias: make([]float32, ls.Out)}
-		case "relu", "flatten":
-			if ls.Out != 0 || ls.Kernel != nil || ls.Stride != nil || ls.Padding != nil {
-				return nil, fmt.Errorf("%s: %s takes no parameters", where, typ)
-			}
-			if typ == "relu" {
-				layer = &network.ReLU{LayerName: name}
-			} else {
-				layer = &network.Flatten{LayerName: name}
-			}
-		default:
-			return nil, fmt.Errorf("%s: unknown type %q (want conv2d, avgpool2d, linear, relu or flatten)", where, ls.Type)
-		}
-		out, err := layer.OutShape(in)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
-		}
-		net.Layers = append(net.Layers, layer)
-		in = out
-	}
-	if _, ok := net.Layers[len(net.Layers)-1].(*network.Linear); !ok {
-		return nil, fmt.Errorf("architecture: the last layer must be linear (the readout), not %s", net.Layers[len(net.Layers)-1].Kind())
-	}
-	if len(in) != 1 || in[0] < 2 {
-		return nil, fmt.Errorf("architecture: the readout has %v outputs, want at least 2 classes", in)
-	}
-	if err := net.Validate(); err != nil {
-		return nil, fmt.Errorf("architecture: %w", err)
-	}
-	Init(net, seed)
-	return net, nil
-}
-
 func canonicalType(t string) string {
 	switch strings.ToLower(t) {
 	case "conv2d", "conv":
 		return "conv2d"
 	case "avgpool2d", "avgpool", "pool":
 		return "avgpool2d"
+	case "maxpool2d", "maxpool":
+		return "maxpool2d"
+	case "globalavgpool", "gap", "globalaveragepool":
+		return "globalavgpool"
+	case "batchnorm", "bn", "batchnorm2d", "batchnorm1d":
+		return "batchnorm"
+	case "residual", "res":
+		return "residual"
 	case "linear", "fc", "dense":
 		return "linear"
 	case "relu":
@@ -368,64 +305,6 @@ func canonicalType(t string) string {
 		return "flatten"
 	}
 	return ""
-}
-
-// Init draws every Conv2d and Linear weight and bias uniformly from
-// ±1/sqrt(fan_in), as PyTorch's default initialisation does, from a PCG
-// generator seeded with seed. The same seed gives the same weights.
-func Init(net *network.Network, seed uint64) {
-	r := rand.New(rand.NewPCG(seed, streamInit))
-	fill := func(s []float32, bound float64) {
-		for i := range s {
-			s[i] = float32((2*r.Float64() - 1) * bound)
-		}
-	}
-	for _, l := range net.Layers {
-		switch l := l.(type) {
-		case *network.Conv2d:
-			b := 1 / math.Sqrt(float64(l.InC*l.KH*l.KW))
-			fill(l.Weight, b)
-			fill(l.Bias, b)
-		case *network.Linear:
-			b := 1 / math.Sqrt(float64(l.In))
-			fill(l.Weight, b)
-			fill(l.Bias, b)
-		}
-	}
-}
-
-// PCG streams: the second PCG seed word keeps the generators for different
-// purposes independent for the same user seed.
-const (
-	streamInit    = 0x696e6974 // "init"
-	streamShuffle = 0x73687566 // "shuf"
-)
-
-// Describe returns the Architecture of an ANN made of the layer types
-// training supports, so that Build(Describe(net), seed) has the same shape.
-func Describe(net *network.Network) (Architecture, error) {
-	a := Architecture{Input: append([]int(nil), net.Input...)}
-	for i, l := range net.Layers {
-		var s LayerSpec
-		switch l := l.(type) {
-		case *network.Conv2d:
-			s = LayerSpec{Type: "conv2d", Out: l.OutC, Kernel: &Pair{l.KH, l.KW},
-				Stride: &Pair{l.StrideH, l.StrideW}, Padding: &Pair{l.PadH, l.PadW}}
-		case *network.AvgPool2d:
-			s = LayerSpec{Type: "avgpool2d", Kernel: &Pair{l.KH, l.KW}, Stride: &Pair{l.StrideH, l.StrideW}}
-		case *network.Linear:
-			s = LayerSpec{Type: "linear", Out: l.Out}
-		case *network.ReLU:
-			s = LayerSpec{Type: "relu"}
-		case *network.Flatten:
-			s = LayerSpec{Type: "flatten"}
-		default:
-			return a, fmt.Errorf("layer %d (%s %q): training does not support this layer type", i, l.Kind(), l.Name())
-		}
-		s.Name = l.Name()
-		a.Layers = append(a.Layers, s)
-	}
-	return a, nil
 }
 
 // LayerList writes an architecture in the compact form ParseLayers reads
@@ -449,13 +328,31 @@ func LayerList(a Architecture) string {
 			if l.Padding != nil && *l.Padding != (Pair{}) {
 				s += "p" + ps(l.Padding)
 			}
-		case "avgpool2d":
+		case "avgpool2d", "maxpool2d":
 			s = "pool" + ps(l.Kernel)
+			if canonicalType(l.Type) == "maxpool2d" {
+				s = "max" + s
+			}
 			if l.Stride != nil && *l.Stride != *l.Kernel {
 				s += "s" + ps(l.Stride)
 			}
+			if l.Padding != nil && *l.Padding != (Pair{}) {
+				s += "p" + ps(l.Padding)
+			}
+		case "batchnorm":
+			s = "bn"
+		case "globalavgpool":
+			s = "gap"
+		case "residual":
+			s = fmt.Sprintf("res%d", l.Out)
+			if l.Stride != nil && *l.Stride != (Pair{1, 1}) {
+				s += "s" + ps(l.Stride)
+			}
 		case "linear":
-			s = fmt.Sprintf("fc%d", l.Out)
+			s = "fc"
+			if l.Out != 0 {
+				s += strconv.Itoa(l.Out)
+			}
 		default:
 			s = l.Type
 		}

@@ -115,7 +115,7 @@ func TestParseArchitecture(t *testing.T) {
 
 func TestParseArchitectureErrors(t *testing.T) {
 	for _, tc := range []struct{ json, want string }{
-		{`{"input": [1,28,28], "layers": [{"type": "maxpool2d", "kernel": 2}, {"type": "flatten"}, {"type": "linear", "out": 10}]}`, `layer 1: unknown type "maxpool2d"`},
+		{`{"input": [1,28,28], "layers": [{"type": "maxpool3d", "kernel": 2}, {"type": "flatten"}, {"type": "linear", "out": 10}]}`, `layer 1: unknown type "maxpool3d"`},
 		{`{"input": [1,28,28], "layers": [{"type": "conv2d", "out": 4}]}`, `layer 1 (conv1): conv2d needs a "kernel"`},
 		{`{"input": [1,28,28], "layers": [{"type": "conv2d", "kernel": 3}]}`, `needs "out" > 0`},
 		{`{"input": [1,28,28], "layers": [{"type": "linear", "out": 10}]}`, `layer 1 (fc1): linear needs a vector input, got [1,28,28] (add a flatten`},
@@ -151,7 +151,7 @@ func TestParseLayers(t *testing.T) {
 	if p := a.Layers[2]; *p.Kernel != (Pair{3, 3}) || *p.Stride != (Pair{2, 2}) {
 		t.Errorf("pool %+v", p)
 	}
-	for _, bad := range []string{"conv8", "conv8k", "convk3", "conv8k3q2", "conv8k3s2s2", "pool", "fc", "fcx", "maxpool2", "relu,,fc10"} {
+	for _, bad := range []string{"conv8", "conv8k", "convk3", "conv8k3q2", "conv8k3s2s2", "pool", "fc,fc10", "fcx", "maxpool", "maxpool2k3", "res", "res16k3", "bn2", "gap2", "relu,,fc10"} {
 		if _, err := ParseLayers(bad, []int{1, 28, 28}); err == nil {
 			t.Errorf("%q: no error", bad)
 		}

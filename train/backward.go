@@ -223,3 +223,69 @@ func SoftmaxCrossEntropy(dz, logits []float32, labels []int, k int, scale float3
 	}
 	return loss, correct
 }
+
+// reluBackward writes dx = dy where the ReLU output y is positive, else 0
+// (the subgradient at 0 is 0, as in PyTorch).
+func reluBackward(dx, dy, y []float32) {
+	y = y[:len(dy)]
+	dx = dx[:len(dy)]
+	for i, v := range y {
+		if v > 0 {
+			dx[i] = dy[i]
+		} else {
+			dx[i] = 0
+		}
+	}
+}
+
+// MaxPoolBackward overwrites dx (batch × in.Size()) with the gradient of a
+// MaxPool2d whose input was x: each output gradient goes to the position
+// of its window's maximum, the first in row-major order on ties, and the
+// last NaN if there is one, as PyTorch's CPU kernel picks it (padding never
+// wins); with overlapping windows the gradients add up.
+func MaxPoolBackward(p *network.MaxPool2d, dx, dy, x []float32, in network.Shape, batch int) {
+	out, err := p.OutShape(in)
+	if err != nil {
+		panic(err)
+	}
+	c, h, w := in[0], in[1], in[2]
+	oh, ow := out[1], out[2]
+	win := p.Window()
+	clear(dx[:batch*in.Size()])
+	for bc := 0; bc < batch*c; bc++ {
+		xs := x[bc*h*w : (bc+1)*h*w]
+		d := dx[bc*h*w : (bc+1)*h*w]
+		y := dy[bc*oh*ow : (bc+1)*oh*ow]
+		for oy := 0; oy < oh; oy++ {
+			y0, y1 := win.Rows(oy, h)
+			for ox := 0; ox < ow; ox++ {
+				x0, x1 := win.Cols(ox, w)
+				best := y0*w + x0
+				m := float32(math.Inf(-1))
+				for iy := y0; iy < y1; iy++ {
+					for ix := x0; ix < x1; ix++ {
+						if v := xs[iy*w+ix]; v > m || v != v {
+							m, best = v, iy*w+ix
+						}
+					}
+				}
+				d[best] += y[oy*ow+ox]
+			}
+		}
+	}
+}
+
+// GlobalAvgPoolBackward overwrites dx (batch × in.Size()) with the
+// gradient of a GlobalAvgPool: each channel's output gradient times
+// float32(1/(H·W)) at every position of its plane.
+func GlobalAvgPoolBackward(dx, dy []float32, in network.Shape, batch int) {
+	c, plane := in[0], in.Size()/in[0]
+	scale := 1 / float32(plane)
+	for bc := 0; bc < batch*c; bc++ {
+		g := float32(dy[bc] * scale)
+		d := dx[bc*plane : (bc+1)*plane]
+		for i := range d {
+			d[i] = g
+		}
+	}
+}

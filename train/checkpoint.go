@@ -20,7 +20,12 @@ import (
 //	header                     JSON: format, config, architecture, position, history
 //	parameters                 float32 little-endian, the layers' weights and biases in order
 //	optimiser state            float32 little-endian: Adam m and v, or the SGD momentum buffer
+//	buffers                    format 2 only: float32 little-endian, the BatchNorm running
+//	                           means and variances, node by node, means first
 //	SHA-256                    of everything before it
+//
+// Format 1 is written for networks without BatchNorm (and is what evsnn
+// wrote before BatchNorm), format 2 for networks with.
 //
 // The shuffling generator needs no saved state: each epoch's order is a
 // function of the seed and the epoch number.
@@ -38,19 +43,22 @@ type ckptHeader struct {
 	LabelHash    string       `json:"label_hash"`
 	Params       int          `json:"params"`
 	OptTensors   int          `json:"optimizer_tensors"`
+	Buffers      int          `json:"buffers,omitempty"`
 	History      []EpochStats `json:"history,omitempty"`
 }
 
 // SaveCheckpoint writes the model, the optimiser state and the position in
 // the run to path, atomically.
 func (t *Trainer) SaveCheckpoint(path string) error {
-	arch, err := Describe(t.m.net)
-	if err != nil {
-		return err
-	}
 	opt := t.opt.state()
-	h := ckptHeader{Format: 1, Config: t.cfg, Architecture: arch, Source: t.m.net.Meta.Source,
-		Epoch: t.epoch, Batch: t.batch, Step: t.step, Samples: t.samples, LabelHash: t.labelHash, Params: len(t.m.params), OptTensors: len(opt), History: t.History}
+	h := ckptHeader{Format: 1, Config: t.cfg, Architecture: *t.m.arch, Source: t.m.out.Meta.Source,
+		Epoch: t.epoch, Batch: t.batch, Step: t.step, Samples: t.samples, LabelHash: t.labelHash,
+		Params: len(t.m.params), OptTensors: len(opt), History: t.History}
+	tensors := append([][]float32{t.m.params}, opt...)
+	if len(t.m.buffers) > 0 {
+		h.Format, h.Buffers = 2, len(t.m.buffers)
+		tensors = append(tensors, t.m.buffers)
+	}
 	hj, err := json.Marshal(h)
 	if err != nil {
 		return err
@@ -69,7 +77,7 @@ func (t *Trainer) SaveCheckpoint(path string) error {
 		if _, err := mw.Write(hj); err != nil {
 			return err
 		}
-		for _, v := range append([][]float32{t.m.params}, opt...) {
+		for _, v := range tensors {
 			if err := writeFloats(mw, v); err != nil {
 				return err
 			}
@@ -167,36 +175,46 @@ func decodeCheckpoint(data []byte) (*Trainer, error) {
 		return nil, fmt.Errorf("header: %w", err)
 	}
 	rest = rest[hl:]
-	if h.Format != 1 {
+	if h.Format != 1 && h.Format != 2 {
 		return nil, fmt.Errorf("format %d is not supported", h.Format)
 	}
 	cfg := h.Config.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	net, err := Build(h.Architecture, 0)
-	if err != nil {
-		return nil, err
-	}
-	net.Meta.Source = h.Source
-	t, err := New(net, cfg)
+	t, err := NewTrainer(h.Architecture, 0, cfg)
 	if err != nil {
 		return nil, err
 	}
 	opt := t.opt.state()
-	if h.Params != len(t.m.params) || h.OptTensors != len(opt) {
-		return nil, fmt.Errorf("header says %d parameters and %d optimiser tensors, the architecture has %d and %d",
-			h.Params, h.OptTensors, len(t.m.params), len(opt))
+	if h.Params != len(t.m.params) || h.OptTensors != len(opt) || h.Buffers != len(t.m.buffers) {
+		return nil, fmt.Errorf("header says %d parameters, %d optimiser tensors and %d buffer values, the architecture has %d, %d and %d",
+			h.Params, h.OptTensors, h.Buffers, len(t.m.params), len(opt), len(t.m.buffers))
 	}
-	if want := 4 * len(t.m.params) * (1 + len(opt)); len(rest) != want {
+	if (h.Format == 2) != (h.Buffers > 0) {
+		return nil, fmt.Errorf("format %d with %d buffer values", h.Format, h.Buffers)
+	}
+	tensors := append([][]float32{t.m.params}, opt...)
+	tensors = append(tensors, t.m.buffers)
+	if want := 4 * (len(t.m.params)*(1+len(opt)) + len(t.m.buffers)); len(rest) != want {
 		return nil, fmt.Errorf("%d bytes of tensors, want %d", len(rest), want)
 	}
-	for _, v := range append([][]float32{t.m.params}, opt...) {
+	for _, v := range tensors {
 		for i := range v {
 			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(rest[4*i:]))
 		}
 		rest = rest[4*len(v):]
 	}
+	for _, i := range t.m.bns {
+		bn := t.m.g.Layers[i].(*batchNorm)
+		for c := range bn.C {
+			if m, v := float64(bn.Mean[c]), float64(bn.Var[c]); math.IsNaN(m) || math.IsInf(m, 0) || !(v >= 0) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("%s: channel %d has running mean %v and variance %v", bn.Name(), c, m, v)
+			}
+		}
+	}
+	net := t.Net()
+	net.Meta.Source = h.Source
 	if err := net.Validate(); err != nil {
 		return nil, err
 	}

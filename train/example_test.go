@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log"
 	"math/rand/v2"
+	"strings"
 
+	"github.com/evsnn/evsnn/network"
 	"github.com/evsnn/evsnn/train"
 )
 
@@ -99,4 +101,55 @@ func ExampleTrain() {
 	// epoch 10: accuracy above 80%: true
 	// epoch 20: accuracy above 80%: true
 	// epoch 30: accuracy above 80%: true
+}
+
+// A small ResNet with BatchNorm, as evsnn exports it: the BatchNorms
+// folded into the convolutions, the residual blocks as Add nodes.
+func ExampleNewTrainer() {
+	a, err := train.ParseLayers("conv8k3p1,bn,relu,maxpool2,res8,res16s2,gap,flatten,fc", []int{1, 28, 28})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if a, err = a.WithClasses(10); err != nil {
+		log.Fatal(err)
+	}
+	tr, err := train.NewTrainer(a, 1, train.Config{Epochs: 2})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(train.LayerList(tr.Architecture()))
+	net := tr.Net() // up to date after tr.Run
+	shapes, _ := net.Shapes()
+	for i, l := range net.Layers {
+		var from []string
+		for _, j := range net.InputsOf(i) {
+			if j == network.InputNode {
+				from = append(from, "input")
+			} else {
+				from = append(from, net.Layers[j].Name())
+			}
+		}
+		fmt.Printf("%-11s %-24s %v\n", l.Name(), strings.Join(from, " + "), shapes[i])
+	}
+	fmt.Println(net.Validate())
+	// Output:
+	// conv8k3p1,bn,relu,maxpool2,res8,res16s2,gap,flatten,fc10
+	// conv1       input                    [8,28,28]
+	// relu1       conv1                    [8,28,28]
+	// maxpool1    relu1                    [8,14,14]
+	// res1.conv1  maxpool1                 [8,14,14]
+	// res1.relu1  res1.conv1               [8,14,14]
+	// res1.conv2  res1.relu1               [8,14,14]
+	// res1.add    res1.conv2 + maxpool1    [8,14,14]
+	// res1.relu2  res1.add                 [8,14,14]
+	// res2.conv1  res1.relu2               [16,7,7]
+	// res2.relu1  res2.conv1               [16,7,7]
+	// res2.conv2  res2.relu1               [16,7,7]
+	// res2.down   res1.relu2               [16,7,7]
+	// res2.add    res2.conv2 + res2.down   [16,7,7]
+	// res2.relu2  res2.add                 [16,7,7]
+	// gap         res2.relu2               [16,1,1]
+	// flatten     gap                      [16]
+	// fc1         flatten                  [10]
+	// <nil>
 }

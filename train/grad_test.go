@@ -256,25 +256,41 @@ func TestGradNetwork(t *testing.T) {
 			}
 		}
 	}
-	m, err := newModel(net)
+	m, err := newModel(net, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 3
-	r := rand.New(rand.NewPCG(13, 14))
-	s := m.newScratch(n)
-	copy(s.x, randVec(r, n*m.inSize, 1))
-	labels := []int{0, 2, 1}
-	loss := func() float64 {
-		logits := m.forward(s, n)
-		l, _ := SoftmaxCrossEntropy(make([]float32, n*m.classes), logits, labels, m.classes, 0)
-		return l / n
+	checkModelGrad(t, m, randomData(rand.New(rand.NewPCG(13, 14)), 3, net.Input, 3), 3, 2e-2)
+}
+
+// randomData is n random samples of shape sh with labels below classes.
+func randomData(r *rand.Rand, n int, sh network.Shape, classes int) Dataset {
+	d := Dataset{Images: randVec(r, n*sh.Size(), 1), Shape: sh}
+	for range n {
+		d.Labels = append(d.Labels, r.IntN(classes))
 	}
-	grad := make([]float32, len(m.params))
-	logits := m.forward(s, n)
-	SoftmaxCrossEntropy(s.g[0], logits, labels, m.classes, 1.0/n)
-	m.backward(s, n, grad)
-	for i, l := range net.Layers {
+	return d
+}
+
+// checkModelGrad compares the gradient of the mean training loss of all of
+// d, computed by the stepper in shards of shard samples (so BatchNorms
+// reduce their statistics across shards), with central differences of that
+// loss, for every parameter of m.
+func checkModelGrad(t *testing.T, m *model, d Dataset, shard int, tol float64) {
+	t.Helper()
+	n := d.Len()
+	st := newStepper(m, Config{BatchSize: n, ShardSize: shard, Workers: 2}.WithDefaults())
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	st.gradient(d, idx)
+	grad := append([]float32(nil), st.grads[0]...)
+	loss := func() float64 {
+		l, _ := st.gradient(d, idx)
+		return l / float64(n)
+	}
+	for i, l := range m.g.Layers {
 		if m.ranges[i].wn == 0 {
 			continue
 		}
@@ -282,15 +298,16 @@ func TestGradNetwork(t *testing.T) {
 		gw, gb := m.slices(grad, i)
 		// eps small enough that few ReLUs flip; a flip shows as a large
 		// error at one element.
-		checkGrad(t, l.Name()+" weight", w, gw, loss, 1e-3, 2e-2)
-		checkGrad(t, l.Name()+" bias", b, gb, loss, 1e-3, 2e-2)
+		checkGrad(t, l.Name()+" weight", w, gw, loss, 1e-3, tol)
+		checkGrad(t, l.Name()+" bias", b, gb, loss, 1e-3, tol)
 	}
 }
 
 // The package's own forward kernels give exactly network's results.
 func TestForwardMatchesNetwork(t *testing.T) {
 	r := rand.New(rand.NewPCG(15, 16))
-	for _, spec := range []string{DefaultArchitectureSpec, "conv3k3s2p1,relu,pool2s1,conv4k2p1,relu,flatten,fc6,relu,fc3", "conv5k4s3p2,relu,flatten,fc300,relu,fc70"} {
+	for _, spec := range []string{DefaultArchitectureSpec, "conv3k3s2p1,relu,pool2s1,conv4k2p1,relu,flatten,fc6,relu,fc3", "conv5k4s3p2,relu,flatten,fc300,relu,fc70",
+		"conv4k3p1,relu,maxpool3s2p1,conv6k3,relu,maxpool2,gap,flatten,fc5"} {
 		arch, err := ParseLayers(spec, []int{2, 28, 28})
 		if err != nil {
 			t.Fatal(err)
@@ -305,11 +322,11 @@ func TestForwardMatchesNetwork(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := newModel(net)
+		m, err := newModel(net, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := m.newScratch(n)
+		s := m.newScratch(n, false)
 		copy(s.x, x)
 		m.forward(s, n)
 		exact := true

@@ -14,25 +14,36 @@ import (
 	"strings"
 	"time"
 
-	"github.com/evsnn/evsnn/internal/parallel"
-
+	"github.com/evsnn/evsnn/dataset"
 	"github.com/evsnn/evsnn/network"
 )
 
 // Dataset is a labelled set of samples: Images holds len(Labels) samples
 // of the network's input size, one after the other (for MNIST, 784 pixels
-// scaled to [0,1] each).
+// scaled to [0,1] each). Shape, if set, is the shape of one sample, which
+// must then be the network's input shape.
 type Dataset struct {
 	Images []float32
 	Labels []int
+	Shape  []int
+}
+
+// DatasetOf is the training view of a data set of package dataset: its
+// images, labels and image shape (shared, not copied).
+func DatasetOf(s *dataset.Set) Dataset {
+	return Dataset{Images: s.Images[:s.N*s.Size()], Labels: s.Labels[:s.N], Shape: s.Shape()}
 }
 
 // Len is the number of samples.
 func (d Dataset) Len() int { return len(d.Labels) }
 
-func (d Dataset) check(inSize, classes int) error {
+func (d Dataset) check(input network.Shape, classes int) error {
+	inSize := input.Size()
 	if d.Len() == 0 {
 		return fmt.Errorf("dataset is empty")
+	}
+	if d.Shape != nil && !network.Shape(d.Shape).Equal(input) {
+		return fmt.Errorf("dataset samples have shape %v, the network takes %v", network.Shape(d.Shape), input)
 	}
 	if len(d.Images) != d.Len()*inSize {
 		return fmt.Errorf("dataset has %d values for %d samples of %d inputs", len(d.Images), d.Len(), inSize)
@@ -194,15 +205,41 @@ type Trainer struct {
 	History []EpochStats
 }
 
-// New prepares net for training with cfg (defaults filled in). The
-// network's Weight and Bias slices are moved into one flat vector that the
-// trainer updates in place; net is the trained model after Run.
+// New prepares a chain network (see Describe) for training with cfg
+// (defaults filled in). The network's Weight and Bias slices are moved into
+// one flat vector that the trainer updates in place; net is the trained
+// model after Run. Networks with BatchNorm or residual blocks are made by
+// NewTrainer.
 func New(net *network.Network, cfg Config) (*Trainer, error) {
+	a, err := Describe(net)
+	if err != nil {
+		return nil, err
+	}
+	if err := net.Validate(); err != nil {
+		return nil, err
+	}
+	return newTrainer(net, &a, cfg)
+}
+
+// NewTrainer builds the network of an Architecture, any layers included,
+// with weights drawn from seed (see Init), and prepares it for training
+// with cfg. For an architecture Build accepts it trains exactly what New
+// trains on Build(a, seed).
+func NewTrainer(a Architecture, seed uint64, cfg Config) (*Trainer, error) {
+	g, err := buildGraph(a)
+	if err != nil {
+		return nil, err
+	}
+	Init(g, seed)
+	return newTrainer(g, &a, cfg)
+}
+
+func newTrainer(g *network.Network, a *Architecture, cfg Config) (*Trainer, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	m, err := newModel(net)
+	m, err := newModel(g, a)
 	if err != nil {
 		return nil, err
 	}
@@ -222,8 +259,21 @@ func Train(ctx context.Context, net *network.Network, data Dataset, cfg Config, 
 	return t.Run(ctx, data, progress)
 }
 
-// Net is the network being trained.
-func (t *Trainer) Net() *network.Network { return t.m.net }
+// Net is the trained network as package network holds it, for model files
+// and conversion. It is always the same *network.Network. Without
+// BatchNorms it is the network being trained, updated in place by every
+// step. With BatchNorms it is a graph of its own, each BatchNorm folded
+// into the Conv2d or Linear before it (SPEC §1) with the running
+// statistics: its weights are brought up to date by Net, at the end of
+// every epoch and when Run returns (finished or interrupted). Its
+// Meta is what checkpoints and model files record.
+func (t *Trainer) Net() *network.Network {
+	t.m.refresh()
+	return t.m.out
+}
+
+// Architecture is the architecture of the network being trained.
+func (t *Trainer) Architecture() Architecture { return *t.m.arch }
 
 // Config is the configuration in use, defaults filled in.
 func (t *Trainer) Config() Config { return t.cfg }
@@ -255,11 +305,11 @@ func (t *Trainer) Done() bool { return t.epoch >= t.cfg.Epochs }
 // (if Config.Checkpoint is set) and returns an error wrapping ctx.Err().
 // progress may be nil.
 func (t *Trainer) Run(ctx context.Context, data Dataset, progress func(Progress)) error {
-	if err := data.check(t.m.inSize, t.m.classes); err != nil {
+	if err := data.check(t.m.g.Input, t.m.classes); err != nil {
 		return fmt.Errorf("training data: %w", err)
 	}
 	if t.cfg.Test != nil {
-		if err := t.cfg.Test.check(t.m.inSize, t.m.classes); err != nil {
+		if err := t.cfg.Test.check(t.m.g.Input, t.m.classes); err != nil {
 			return fmt.Errorf("test data: %w", err)
 		}
 	}
@@ -279,6 +329,9 @@ func (t *Trainer) Run(ctx context.Context, data Dataset, progress func(Progress)
 	if t.epoch < t.cfg.Epochs && t.step != int64(t.epoch)*int64(batches)+int64(t.batch) {
 		return fmt.Errorf("the checkpoint is at step %d (epoch %d, batch %d), which does not fit %d samples in batches of %d: resume with the same training data",
 			t.step, t.epoch, t.batch, n, bs)
+	}
+	if err := t.m.checkBatches(n, bs); err != nil {
+		return err
 	}
 	st := newStepper(t.m, t.cfg)
 	start := time.Now()
@@ -331,6 +384,7 @@ func (t *Trainer) Run(ctx context.Context, data Dataset, progress func(Progress)
 			p.HasTest, p.TestLoss, p.TestAccuracy = true, tl, ta
 		}
 		t.History = append(t.History, stats)
+		t.m.refresh()
 		t.epoch++
 		t.batch = 0
 		if t.cfg.Checkpoint != "" {
@@ -344,6 +398,7 @@ func (t *Trainer) Run(ctx context.Context, data Dataset, progress func(Progress)
 }
 
 func (t *Trainer) interrupted(cause error) error {
+	t.m.refresh()
 	if t.cfg.Checkpoint != "" {
 		if err := t.SaveCheckpoint(t.cfg.Checkpoint); err != nil {
 			return fmt.Errorf("interrupted (%w), and saving the checkpoint failed: %v", cause, err)
@@ -384,145 +439,41 @@ func boundedRand(src *rand.PCG, n uint64) uint64 {
 	return hi
 }
 
-// stepper runs training steps: the shards of a batch go to workers, each
-// shard's gradient lands in its own buffer, and the buffers are summed in
-// shard order, so the result does not depend on the number of workers.
-type stepper struct {
-	m       *model
-	workers int
-	shard   int
-	scr     []*scratch
-	grads   [][]float32
-	losses  []float64
-	correct []int
-}
-
-func newStepper(m *model, cfg Config) *stepper {
-	nsh := (cfg.BatchSize + cfg.ShardSize - 1) / cfg.ShardSize
-	w := max(1, min(cfg.Workers, nsh))
-	s := &stepper{m: m, workers: w, shard: cfg.ShardSize,
-		losses: make([]float64, nsh), correct: make([]int, nsh)}
-	for range w {
-		s.scr = append(s.scr, m.newScratch(cfg.ShardSize))
-	}
-	for range nsh {
-		s.grads = append(s.grads, make([]float32, len(m.params)))
-	}
-	return s
-}
-
-// parallel runs fn(worker, job) for jobs 0..jobs-1 on the workers.
-func (s *stepper) parallel(jobs int, fn func(w, j int)) {
-	_ = parallel.For(s.workers, jobs, func(w, j int) error {
-		fn(w, j)
-		return nil
-	})
-}
-
-// step trains on the samples idx and returns their summed loss and the
-// number classified correctly (before the update).
-func (s *stepper) step(data Dataset, idx []int, opt *optimizer, lr float64, t int64) (float64, int) {
-	m := s.m
-	b := len(idx)
-	nsh := (b + s.shard - 1) / s.shard
-	scale := 1 / float32(b)
-	s.parallel(nsh, func(w, j int) {
-		sc := s.scr[w]
-		part := idx[j*s.shard : min((j+1)*s.shard, b)]
-		n := len(part)
-		for i, k := range part {
-			copy(sc.x[i*m.inSize:(i+1)*m.inSize], data.Images[k*m.inSize:(k+1)*m.inSize])
-			sc.labels[i] = data.Labels[k]
-		}
-		logits := m.forward(sc, n)
-		s.losses[j], s.correct[j] = SoftmaxCrossEntropy(sc.g[0], logits, sc.labels[:n], m.classes, scale)
-		g := s.grads[j]
-		clear(g)
-		m.backward(sc, n, g)
-	})
-	var loss float64
-	correct := 0
-	for j := 0; j < nsh; j++ {
-		loss += s.losses[j]
-		correct += s.correct[j]
-	}
-	// Reduce and update in parameter chunks; every element is summed in
-	// shard order whatever the chunking.
-	const chunk = 1 << 14
-	np := len(m.params)
-	s.parallel((np+chunk-1)/chunk, func(_, c int) {
-		lo, hi := c*chunk, min((c+1)*chunk, np)
-		g0 := s.grads[0][lo:hi]
-		for j := 1; j < nsh; j++ {
-			for i, v := range s.grads[j][lo:hi] {
-				g0[i] += v
-			}
-		}
-		opt.stepRange(m.params, s.grads[0], lo, hi, lr, t)
-	})
-	return loss, correct
-}
-
-// evaluate returns the mean loss and the accuracy of the network on d.
-func (s *stepper) evaluate(d Dataset) (float64, float64) {
-	m := s.m
-	n := d.Len()
-	per := s.shard
-	jobs := (n + per - 1) / per
-	losses := make([]float64, jobs)
-	corrects := make([]int, jobs)
-	s.parallel(jobs, func(w, j int) {
-		sc := s.scr[w]
-		lo, hi := j*per, min((j+1)*per, n)
-		copy(sc.x, d.Images[lo*m.inSize:hi*m.inSize])
-		logits := m.forward(sc, hi-lo)
-		losses[j], corrects[j] = SoftmaxCrossEntropy(sc.g[0], logits, d.Labels[lo:hi], m.classes, 0)
-	})
-	var loss float64
-	correct := 0
-	for j := range jobs {
-		loss += losses[j]
-		correct += corrects[j]
-	}
-	return loss / float64(n), float64(correct) / float64(n)
-}
-
-// Evaluate returns the mean cross-entropy loss and the accuracy of net on
-// d, using workers goroutines (0: GOMAXPROCS). net is not modified.
-func Evaluate(net *network.Network, d Dataset, workers int) (loss, accuracy float64, err error) {
-	m, err := newModel(net.Clone())
-	if err != nil {
-		return 0, 0, err
-	}
-	if err := d.check(m.inSize, m.classes); err != nil {
-		return 0, 0, err
-	}
-	cfg := Config{Workers: workers, BatchSize: 1 << 20, ShardSize: 64}.WithDefaults()
-	s := newStepperEval(m, cfg)
-	loss, accuracy = s.evaluate(d)
-	return loss, accuracy, nil
-}
-
-func newStepperEval(m *model, cfg Config) *stepper {
-	s := &stepper{m: m, workers: cfg.Workers, shard: cfg.ShardSize}
-	for range cfg.Workers {
-		s.scr = append(s.scr, m.newScratch(cfg.ShardSize))
-	}
-	return s
-}
-
 // SetTest sets the data evaluated after every epoch (nil: none).
 func (t *Trainer) SetTest(d *Dataset) { t.cfg.Test = d }
 
 // Source is the provenance string a trained model records in
 // Meta.Source: the settings that decide its weights, as the `evsnn train`
 // flags that reproduce them, in a fixed form (equal settings give equal
-// strings, hence equal model files).
+// strings, hence equal model files). For networks with BatchNorm or
+// residual blocks, and data other than MNIST, see Trainer.Source.
 func Source(cfg Config, images int, net *network.Network) string {
+	var a *Architecture
+	if d, err := Describe(net); err == nil {
+		a = &d
+	}
+	return source(cfg, "", images, a)
+}
+
+// Source is the provenance string of this run (see the function Source):
+// its settings, the data set data ("" or "mnist" for MNIST, which is not
+// written), the number of training images and the architecture.
+func (t *Trainer) Source(data string, images int) string {
+	if data == "mnist" {
+		data = ""
+	}
+	return source(t.cfg, data, images, t.m.arch)
+}
+
+func source(cfg Config, data string, images int, a *Architecture) string {
 	cfg = cfg.WithDefaults()
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	var b strings.Builder
-	fmt.Fprintf(&b, "evsnn train --seed %d --epochs %d --batch %d --optimizer %s --lr %s --schedule %s",
+	b.WriteString("evsnn train")
+	if data != "" {
+		fmt.Fprintf(&b, " --dataset %s", data)
+	}
+	fmt.Fprintf(&b, " --seed %d --epochs %d --batch %d --optimizer %s --lr %s --schedule %s",
 		cfg.Seed, cfg.Epochs, cfg.BatchSize, cfg.Optimizer, f(cfg.LR), cfg.Schedule)
 	if cfg.Optimizer == SGD {
 		fmt.Fprintf(&b, " --momentum %s", f(cfg.Momentum))
@@ -539,8 +490,8 @@ func Source(cfg Config, images int, net *network.Network) string {
 	if images != 60000 {
 		fmt.Fprintf(&b, " --images %d", images)
 	}
-	if a, err := Describe(net); err == nil {
-		if l := LayerList(a); l != DefaultArchitectureSpec || !network.Shape(a.Input).Equal(network.Shape{1, 28, 28}) {
+	if a != nil {
+		if l := LayerList(*a); l != DefaultArchitectureSpec || !network.Shape(a.Input).Equal(network.Shape{1, 28, 28}) {
 			fmt.Fprintf(&b, " --layers %s", l)
 		}
 	}
