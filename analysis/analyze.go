@@ -49,6 +49,13 @@ type Analysis struct {
 	Comparison  *Comparison
 	ANNAccuracy float64
 	ANNWall     time.Duration
+	// ANNPred are the ANN's predictions on the images.
+	ANNPred []int
+	// Costs are the network's costs the profile was built from, and
+	// ErrorSums the sums its conversion error was computed from (nil
+	// without ErrorImages); a partial result carries both.
+	Costs     *profile.Costs
+	ErrorSums []profile.ErrorSums
 }
 
 // Analyze simulates, profiles and (optionally) compares.
@@ -73,7 +80,7 @@ func (in *Inputs) Analyze(o AnalyzeOptions, env Env) (*Analysis, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.ANNAccuracy, a.ANNWall = acc, wall
+	a.ANNAccuracy, a.ANNWall, a.ANNPred = acc, wall, annPred
 
 	opts := in.Opts
 	opts.Raster = true
@@ -85,7 +92,10 @@ func (in *Inputs) Analyze(o AnalyzeOptions, env Env) (*Analysis, error) {
 			return nil, err
 		}
 	}
-	if a.Profile, err = profile.Build(in.SNN, a.Result, nil, o.Energy); err != nil {
+	if a.Costs, err = profile.NetCosts(in.SNN); err != nil {
+		return nil, err
+	}
+	if a.Profile, err = profile.FromCosts(a.Costs, a.Result, o.Energy); err != nil {
 		return nil, err
 	}
 	a.Profile.SetANNAccuracy(a.ANNAccuracy)
@@ -106,7 +116,7 @@ func (a *Analysis) compare(annPred []int, env Env) error {
 		other = event.Engine{}
 	}
 	set, mine := a.Set, a.Result
-	if n := a.Options.CompareImages; n > 0 && n < a.Set.N {
+	if n := a.firstImages(a.Options.CompareImages); a.Options.CompareImages > 0 && n < a.Set.N {
 		set, annPred = a.Set.Slice(0, n), annPred[:n]
 		var err error
 		if mine, err = Simulate(a.Options.Engine, a.SNN, set, a.Opts, env); err != nil {
@@ -129,29 +139,37 @@ func (a *Analysis) compare(annPred []int, env Env) error {
 	return nil
 }
 
+// firstImages is how many of the images of a (a shard's: they start at
+// Shard.First of the run) are among the first n images of the run.
+func (a *Analysis) firstImages(n int) int {
+	return min(a.Set.N, max(0, n-a.Shard.First))
+}
+
 // conversionError measures ||x_l − s̄_l|| on the first ErrorImages images
-// and copies it into the profile.
+// of the run (those of them in a shard's images) and sets it in the
+// profile.
 func (a *Analysis) conversionError(env Env) error {
-	sub := a.Set.Slice(0, a.Options.ErrorImages)
-	opts := a.Opts
-	opts.KeepCounts = true
-	res, err := a.Options.Engine.Run(a.SNN, sub.Images, sub.Labels, opts)
-	if err != nil {
-		return BadInput(err)
+	sub := a.Set.Slice(0, a.firstImages(a.Options.ErrorImages))
+	a.ErrorSums = make([]profile.ErrorSums, len(a.Result.Layers))
+	if sub.N > 0 {
+		opts := a.Opts
+		opts.KeepCounts = true
+		res, err := a.Options.Engine.Run(a.SNN, sub.Images, sub.Labels, opts)
+		if err != nil {
+			return BadInput(err)
+		}
+		act, err := a.ANN.Forward(sub.Images, sub.N)
+		if err != nil {
+			return BadInput(err)
+		}
+		if a.ErrorSums, err = profile.ConversionSums(a.SNN, res, act); err != nil {
+			return err
+		}
+		a.ErrRun, a.ErrAct = res, act
 	}
-	act, err := a.ANN.Forward(sub.Images, sub.N)
-	if err != nil {
-		return BadInput(err)
-	}
-	errProf, err := profile.Build(a.SNN, res, act, a.Options.Energy)
-	if err != nil {
+	if err := a.Profile.SetConversionError(a.ErrorSums); err != nil {
 		return err
 	}
-	for k := range a.Profile.Layers {
-		l, e := &a.Profile.Layers[k], errProf.Layers[k]
-		l.MSE, l.ErrorL2, l.RelError, l.Pearson, l.ANNMean, l.SNNMean = e.MSE, e.ErrorL2, e.RelError, e.Pearson, e.ANNMean, e.SNNMean
-	}
-	a.ErrRun, a.ErrAct = res, act
 	env.log().Info("conversion error measured against the ANN", "images", sub.N)
 	return nil
 }

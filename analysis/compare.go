@@ -42,6 +42,11 @@ type Comparison struct {
 	// ImagesSpikes lists every image on which some layer's spike count
 	// differs between the engines.
 	ImagesSpikes []ImageSpikeDiff `json:"images_with_spike_differences,omitempty"`
+
+	// The runs the fields above are taken from, the labels and the ANN's
+	// predictions (a partial result carries them).
+	Dense, Event    *network.SimResult `json:"-"`
+	Labels, ANNPred []int              `json:"-"`
 }
 
 // Disagreement is an image the two engines predict differently.
@@ -94,6 +99,13 @@ func (in *Inputs) Compare(env Env) (*Comparison, error) {
 	}
 	out := CompareResults(in.Set.Labels, annPred, annWall, dres, eres)
 	out.ANNSource = source
+	// A shard's images are numbered as in the whole run.
+	for i := range out.Disagreements {
+		out.Disagreements[i].Image += in.Shard.First
+	}
+	for i := range out.ImagesSpikes {
+		out.ImagesSpikes[i].Image += in.Shard.First
+	}
 	return out, nil
 }
 
@@ -127,7 +139,8 @@ func accuracy(pred, labels []int) float64 {
 func CompareResults(labels, annPred []int, annWall time.Duration, dres, eres *network.SimResult) *Comparison {
 	n := len(labels)
 	out := &Comparison{T: dres.T, Images: n, ANNSeconds: annWall.Seconds(),
-		DenseSeconds: dres.Wall.Seconds(), EventSeconds: eres.Wall.Seconds(), Disagreements: []Disagreement{}}
+		DenseSeconds: dres.Wall.Seconds(), EventSeconds: eres.Wall.Seconds(), Disagreements: []Disagreement{},
+		Dense: dres, Event: eres, Labels: labels, ANNPred: annPred}
 	if eres.Wall > 0 {
 		out.Speedup = dres.Wall.Seconds() / eres.Wall.Seconds()
 	}

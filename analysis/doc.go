@@ -30,6 +30,38 @@
 // Each type also has a WriteText method that prints the command line's
 // tables.
 //
+// # Sharded runs
+//
+// Images are independent, so a run splits into shards that run anywhere
+// (Slurm array tasks, Kubernetes Indexed Job pods) and merge exactly:
+//
+//	in, err := analysis.Prepare(analysis.Request{..., Shard: analysis.Shard{K: 3, N: 8}}, env)
+//	sim, err := in.Simulate(engine, env)   // shard 3 of 8 of the images
+//	part, err := in.SimulationPart(sim)    // its partial result
+//	err = analysis.SavePart("part-3.json", part)
+//	...
+//	m, err := analysis.MergeFiles(paths)   // m.Simulation: the whole run's
+//
+// Shard K of N is a contiguous slice of the run's images (Shard.Range)
+// and runs with SimOptions.ImageOffset at its first image, so Poisson
+// input, drawn per dataset index, is the same whatever N is. A Part
+// (ComparisonPart, Analysis.Part for compare and profile) carries the
+// run's Provenance — sha256 of the model file and of the simulated SNN,
+// the data (set, split, image count and sha256 of the whole run's images),
+// the evsnn version —, the options that change numbers, the shard, and
+// per-image data and sums; its JSON form is versioned (PartFormat,
+// PartVersion). MergeParts refuses parts of different runs, of different
+// N, missing or duplicated shards, and ReadPart truncated or inconsistent
+// files, each with a one-line error naming the part. The merged result is
+// the one-process result but for wall-clock times: integer sums add
+// exactly, and the profile's conversion error is kept as exact sums
+// (profile.ErrorSums), so it too is the same bit for bit for any N.
+//
+// ResolveShard reads the shard of a job array task from the environment
+// (ShardFromEnv); SlurmJob writes the sbatch scripts of a sharded run or a
+// sweep of them (one job array, a merge job with --dependency=afterok),
+// and SlurmPlan.Submit and Wait submit and follow them.
+//
 // # Environment and errors
 //
 // Env says where logs go (a *slog.Logger; nil: nowhere) and how the

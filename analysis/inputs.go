@@ -20,6 +20,11 @@ type Request struct {
 	// CalibImages is the number of training images an ANN is converted on
 	// (0: the default of SPEC §7, convert.DefaultCalibImages).
 	CalibImages int
+	// Shard, if set, runs one shard of the Images: its results are a
+	// partial result (Part) for Merge. The zero Shard is the whole run.
+	Shard Shard
+	// Version is the evsnn version a partial result records.
+	Version string
 }
 
 // Inputs are what a run works on, loaded and checked: the model as given,
@@ -34,7 +39,24 @@ type Inputs struct {
 	Opts network.SimOptions
 	// Model names the model in reports: its path, or BuiltinName.
 	Model string
+	// Provenance identifies the whole run and Shard the part of it Set
+	// is (Opts.ImageOffset is Shard.First); both are set only when the
+	// Request asked for a shard. See Part.
+	Provenance *Provenance
+	Shard      ShardRange
 }
+
+// ShardRange is shard K of N of a run and its images [First, End).
+type ShardRange struct {
+	K     int `json:"k"`
+	N     int `json:"n"`
+	First int `json:"first"`
+	End   int `json:"end"`
+}
+
+// Sharded reports whether the inputs are a shard of a run: their results
+// are a partial result (Part), not the run's.
+func (in *Inputs) Sharded() bool { return in.Provenance != nil }
 
 // Prepare checks the options, loads the model and the test images, checks
 // that they fit each other (shape, classes, and pixels in [0, 1] for
@@ -70,7 +92,60 @@ func Prepare(req Request, env Env) (*Inputs, error) {
 		return nil, err
 	}
 	warnFittedT(in.SNN, req.Opts.T, env)
+	if !req.Shard.IsZero() {
+		if err := in.shard(req, env); err != nil {
+			return nil, err
+		}
+	}
 	return in, nil
+}
+
+// shard records the whole run's provenance and keeps the shard's images.
+func (in *Inputs) shard(req Request, env Env) error {
+	if in.ANN.IsSNN() {
+		req.CalibImages = 0 // it does not change an SNN model file
+	}
+	p, err := provenance(req, in.Model, in.Set, in.SNN)
+	if err != nil {
+		return err
+	}
+	sh, err := in.ShardOf(req.Shard, p)
+	if err != nil {
+		return err
+	}
+	*in = *sh
+	env.log().Info("shard", "shard", req.Shard.String(), "images", fmt.Sprintf("%d..%d of %d", in.Shard.First, in.Shard.End-1, p.Data.Images))
+	return nil
+}
+
+// ShardOf returns the inputs of shard s of the run of in (whose Set holds
+// every image of the run, and which is not a shard itself): the shard's
+// images, Opts.ImageOffset moved to its first image (Poisson input is
+// drawn per dataset index, so an image sees the same spikes in any
+// shard), and the run's provenance p, which partial results record.
+func (in *Inputs) ShardOf(s Shard, p *Provenance) (*Inputs, error) {
+	if in.Sharded() {
+		return nil, fmt.Errorf("shard of a shard")
+	}
+	if s.IsZero() {
+		return nil, BadInput(fmt.Errorf("--shard none: not a shard"))
+	}
+	if err := s.Check(); err != nil {
+		return nil, BadInput(fmt.Errorf("--shard: %w", err))
+	}
+	if s.N > in.Set.N {
+		return nil, BadInput(fmt.Errorf("--shard %s: the run has %d images, fewer than %d shards", s, in.Set.N, s.N))
+	}
+	if p == nil || p.Data.Images != in.Set.N {
+		return nil, fmt.Errorf("shard %s: provenance of another run", s)
+	}
+	first, end := s.Range(in.Set.N)
+	out := *in
+	out.Provenance = p
+	out.Shard = ShardRange{K: s.K, N: s.N, First: first, End: end}
+	out.Set = in.Set.Slice(first, end-first)
+	out.Opts.ImageOffset += first
+	return &out, nil
 }
 
 // Check reports whether the images fit the SNN: their shape, their classes,

@@ -73,10 +73,15 @@ func (in *Inputs) Simulate(engine network.Engine, env Env) (*Simulation, error) 
 
 // NewSimulation describes a run of net with opts.
 func NewSimulation(res *network.SimResult, opts network.SimOptions, net *network.Network) *Simulation {
+	return newSimulation(res, opts, &net.Meta)
+}
+
+// newSimulation describes a run with opts of a network with metadata meta.
+func newSimulation(res *network.SimResult, opts network.SimOptions, meta *network.Metadata) *Simulation {
 	acc := res.AccuracyByStep()
 	out := &Simulation{
 		Engine: res.Engine, T: res.T, Images: res.Images, Encoding: string(opts.Encoding),
-		AccuracyByStep: acc, WallSeconds: res.Wall.Seconds(), Model: &net.Meta, Result: res,
+		AccuracyByStep: acc, WallSeconds: res.Wall.Seconds(), Model: meta, Result: res,
 	}
 	if out.Encoding == "" {
 		out.Encoding = string(network.EncodingDirect)

@@ -10,7 +10,11 @@
 // latency, the spikes at each step and, when the run kept per-neuron counts
 // and the ANN's activations on the same images are given, the conversion
 // error: MSE, ||x−s̄||, ||x−s̄||/||x|| and the Pearson correlation between
-// the ANN activation x and the SNN rate s̄ = θ·count/T.
+// the ANN activation x and the SNN rate s̄ = θ·count/T. The conversion
+// error is computed from sums kept exactly across images (ErrorSums), so
+// the sums of the shards of a run add up to the one-process figures bit
+// for bit; Costs and FromCosts rebuild the rest of a profile from a
+// merged run without the network.
 //
 // Spikes, SOPs and spikes per step are taken from the SimResult, so a
 // profile shows the numbers simulate prints; Build cross-checks them against

@@ -190,6 +190,116 @@ func Build(net *network.Network, res *network.SimResult, ann *network.Activation
 	if net == nil || res == nil {
 		return nil, fmt.Errorf("profile: nil network or result")
 	}
+	if ann != nil {
+		if len(ann.Output) != len(net.Layers) {
+			return nil, fmt.Errorf("profile: ANN activations have %d layers, network has %d", len(ann.Output), len(net.Layers))
+		}
+		if ann.Batch != res.Images {
+			return nil, fmt.Errorf("profile: ANN activations of %d images, run of %d", ann.Batch, res.Images)
+		}
+	}
+	costs, err := NetCosts(net)
+	if err != nil {
+		return nil, err
+	}
+	if err := costs.match(res); err != nil {
+		return nil, err
+	}
+	p, err := FromCosts(costs, res, energy)
+	if err != nil {
+		return nil, err
+	}
+	if res.Counts != nil {
+		sums, err := ConversionSums(net, res, ann)
+		if err != nil {
+			return nil, err
+		}
+		if ann != nil {
+			if err := p.SetConversionError(sums); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return p, nil
+}
+
+// Costs is what a profile takes from the network rather than from the
+// run: per spiking layer its targets and the ANN's MACs on the synapses
+// its spikes use (the cost model of LayerProfile), and the input's MACs.
+// A partial result of a sharded run carries it, so that the parts merge
+// into a profile without the network (FromCosts).
+type Costs struct {
+	// Layers has one entry per spiking layer, in network order.
+	Layers []LayerCost `json:"layers"`
+	// InputMACs are the MACs of the projections out of the input, and
+	// ANNMACs those of every projection (Totals), per image.
+	InputMACs int64 `json:"input_macs"`
+	ANNMACs   int64 `json:"ann_macs"`
+	// Layers is the number of layers of the network, for checks.
+	NetLayers int `json:"net_layers"`
+}
+
+// LayerCost is one spiking layer of Costs.
+type LayerCost struct {
+	Name    string `json:"name"`
+	Layer   int    `json:"layer"`
+	Neurons int    `json:"neurons"`
+	Target  string `json:"target"`
+	ANNMACs int64  `json:"ann_macs"`
+}
+
+// NetCosts computes the costs of net's projections (see LayerProfile).
+func NetCosts(net *network.Network) (*Costs, error) {
+	shapes, err := net.Shapes()
+	if err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	costs, inCost, err := projectionCosts(net, shapes)
+	if err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	c := &Costs{InputMACs: inCost.macs, ANNMACs: inCost.macs, NetLayers: len(net.Layers)}
+	for _, oc := range costs {
+		c.ANNMACs += oc.macs
+	}
+	for _, li := range net.SpikingLayers() {
+		lc := LayerCost{Name: net.Layers[li].Name(), Layer: li, Neurons: shapes[li].Size()}
+		if oc := costs[li]; oc != nil {
+			lc.Target, lc.ANNMACs = oc.target(), oc.macs
+		}
+		c.Layers = append(c.Layers, lc)
+	}
+	return c, nil
+}
+
+// match checks that the spiking layers of res are those of c.
+func (c *Costs) match(res *network.SimResult) error {
+	for k, st := range res.Layers {
+		li := st.Layer
+		if li < 0 || li >= c.NetLayers {
+			return fmt.Errorf("profile: spiking layer %d (%q) has layer index %d, network has %d layers", k, st.Name, li, c.NetLayers)
+		}
+		if k >= len(c.Layers) || c.Layers[k].Layer != li {
+			return fmt.Errorf("profile: spiking layer %d of the result (%q, layer %d) is not the network's spiking layer %d", k, st.Name, li, k)
+		}
+		if n := c.Layers[k].Neurons; n != st.Neurons {
+			return fmt.Errorf("profile: layer %q has %d neurons in the result, %d in the network", st.Name, st.Neurons, n)
+		}
+	}
+	if len(res.Layers) != len(c.Layers) {
+		return fmt.Errorf("profile: result has %d spiking layers, the network %d", len(res.Layers), len(c.Layers))
+	}
+	return nil
+}
+
+// FromCosts profiles a run from the network's costs (NetCosts), without
+// the conversion error (SetConversionError adds it). res must be a run of
+// the network the costs are of; its per-image data are not read, so a
+// merged run (SimResult.Append) profiles as the whole run does.
+func FromCosts(c *Costs, res *network.SimResult, energy Energy) (*Profile, error) {
+	if c == nil || res == nil {
+		return nil, fmt.Errorf("profile: nil costs or result")
+	}
 	if err := energy.Check(); err != nil {
 		return nil, fmt.Errorf("profile: %w", err)
 	}
@@ -199,24 +309,11 @@ func Build(net *network.Network, res *network.SimResult, ann *network.Activation
 	if res.Images < 1 {
 		return nil, fmt.Errorf("profile: result has %d images", res.Images)
 	}
-	shapes, err := net.Shapes()
-	if err != nil {
-		return nil, fmt.Errorf("profile: %w", err)
-	}
 	if res.Counts != nil && len(res.Counts) != len(res.Layers) {
 		return nil, fmt.Errorf("profile: result has counts of %d layers for %d spiking layers", len(res.Counts), len(res.Layers))
 	}
-	if ann != nil {
-		if len(ann.Output) != len(net.Layers) {
-			return nil, fmt.Errorf("profile: ANN activations have %d layers, network has %d", len(ann.Output), len(net.Layers))
-		}
-		if ann.Batch != res.Images {
-			return nil, fmt.Errorf("profile: ANN activations of %d images, run of %d", ann.Batch, res.Images)
-		}
-	}
-	costs, inCost, err := projectionCosts(net, shapes)
-	if err != nil {
-		return nil, fmt.Errorf("profile: %w", err)
+	if err := c.match(res); err != nil {
+		return nil, err
 	}
 	T, images := res.T, res.Images
 	p := &Profile{
@@ -234,16 +331,10 @@ func Build(net *network.Network, res *network.SimResult, ann *network.Activation
 	}
 	nImg := float64(images)
 	for k, st := range res.Layers {
-		li := st.Layer
-		if li < 0 || li >= len(net.Layers) {
-			return nil, fmt.Errorf("profile: spiking layer %d (%q) has layer index %d, network has %d layers", k, st.Name, li, len(net.Layers))
-		}
-		if n := shapes[li].Size(); n != st.Neurons {
-			return nil, fmt.Errorf("profile: layer %q has %d neurons in the result, %d in the network", st.Name, st.Neurons, n)
-		}
+		lc := c.Layers[k]
 		lp := LayerProfile{
 			Name:           st.Name,
-			Layer:          li,
+			Layer:          st.Layer,
 			Neurons:        st.Neurons,
 			Spikes:         st.Spikes,
 			SpikesPerImage: float64(st.Spikes) / nImg,
@@ -251,44 +342,20 @@ func Build(net *network.Network, res *network.SimResult, ann *network.Activation
 			SOPs:           st.SOPs,
 			SOPsPerImage:   float64(st.SOPs) / nImg,
 			SpikesByStep:   append([]int64{}, st.SpikesByStep...),
+			Target:         lc.Target,
+			ANNMACs:        lc.ANNMACs,
 		}
 		if st.FirstSpikers > 0 {
 			lat := float64(st.FirstSpikeSum) / float64(st.FirstSpikers)
 			lp.FirstSpikeLatency = &lat
 		}
-		if c := costs[li]; c != nil {
-			lp.Target = c.target()
-			lp.ANNMACs = c.macs
-			lp.DenseMACs = int64(T) * lp.ANNMACs
-			if lp.ANNMACs > 0 {
-				lp.SOPsPerMAC = lp.SOPsPerImage / float64(lp.ANNMACs)
-				lp.SOPsPerDenseMAC = lp.SOPsPerImage / float64(lp.DenseMACs)
-			}
+		lp.DenseMACs = int64(T) * lp.ANNMACs
+		if lp.ANNMACs > 0 {
+			lp.SOPsPerMAC = lp.SOPsPerImage / float64(lp.ANNMACs)
+			lp.SOPsPerDenseMAC = lp.SOPsPerImage / float64(lp.DenseMACs)
 		}
 		lp.EnergySNN = lp.SOPsPerImage * energy.PJPerSOP * 1e-6
 		lp.EnergyANN = float64(lp.ANNMACs) * energy.PJPerMAC * 1e-6
-		if res.Counts != nil && res.Counts[k] != nil {
-			counts := res.Counts[k]
-			if len(counts) != images*st.Neurons {
-				return nil, fmt.Errorf("profile: layer %q has %d counts, want %d images × %d neurons", st.Name, len(counts), images, st.Neurons)
-			}
-			if err := checkCounts(net, li, st, counts); err != nil {
-				return nil, fmt.Errorf("profile: %w", err)
-			}
-			if ann != nil {
-				sp, ok := net.Layers[li].(*network.Spiking)
-				if !ok {
-					return nil, fmt.Errorf("profile: layer %q (%d) is %s, not spiking", st.Name, li, net.Layers[li].Kind())
-				}
-				x := ann.Output[li]
-				if len(x) != len(counts) {
-					return nil, fmt.Errorf("profile: layer %q: %d ANN activations for %d counts", st.Name, len(x), len(counts))
-				}
-				ce := conversionError(x, counts, thresholds(sp, shapes[li]), T)
-				lp.MSE, lp.ErrorL2, lp.RelError, lp.Pearson = ce.mse, ce.l2, ce.rel, ce.pearson
-				lp.ANNMean, lp.SNNMean = ce.xMean, ce.sMean
-			}
-		}
 		p.Layers = append(p.Layers, lp)
 
 		t := &p.Totals
@@ -302,11 +369,8 @@ func Build(net *network.Network, res *network.SimResult, ann *network.Activation
 		t.FiringRate = float64(t.Spikes) / (float64(t.Neurons) * float64(T) * nImg)
 	}
 	t.SOPsPerImage = float64(t.SOPs) / nImg
-	t.InputMACs = inCost.macs
-	t.ANNMACs = inCost.macs
-	for _, c := range costs {
-		t.ANNMACs += c.macs
-	}
+	t.InputMACs = c.InputMACs
+	t.ANNMACs = c.ANNMACs
 	t.DenseMACs = int64(T) * t.ANNMACs
 	if t.ANNMACs > 0 {
 		t.SOPsPerMAC = t.SOPsPerImage / float64(t.ANNMACs)
@@ -432,61 +496,4 @@ func Rates(net *network.Network, res *network.SimResult, k int) ([]float32, erro
 		out[i] = th[i%n] * float32(c) / T
 	}
 	return out, nil
-}
-
-type convErr struct {
-	mse, l2, rel, pearson, xMean, sMean *float64
-}
-
-// conversionError compares x with s̄ = θ·count/T in one pass, in float64:
-// running means and co-moments (Welford) keep the correlation accurate
-// over hundreds of millions of values without holding them.
-func conversionError(x []float32, counts []int32, th []float32, T int) convErr {
-	n := len(th)
-	var (
-		sumSq, xSq           float64
-		mx, ms, cxx, css, cx float64
-	)
-	invT := 1 / float64(T)
-	for i, xv := range x {
-		xf := float64(xv)
-		s := float64(th[i%n]) * float64(counts[i]) * invT
-		d := xf - s
-		sumSq += d * d
-		xSq += xf * xf
-		k := float64(i + 1)
-		dx := xf - mx
-		mx += dx / k
-		ds := s - ms
-		ms += ds / k
-		cxx += dx * (xf - mx)
-		css += ds * (s - ms)
-		cx += dx * (s - ms)
-	}
-	cnt := float64(len(x))
-	var ce convErr
-	if len(x) == 0 {
-		return ce
-	}
-	// A statistic that is not finite (activations that overflowed) is
-	// left out rather than breaking the JSON output.
-	finite := func(v float64) *float64 {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil
-		}
-		return &v
-	}
-	l2 := math.Sqrt(sumSq)
-	ce.mse, ce.l2 = finite(sumSq/cnt), finite(l2)
-	ce.xMean, ce.sMean = finite(mx), finite(ms)
-	if xSq > 0 {
-		ce.rel = finite(l2 / math.Sqrt(xSq))
-	}
-	if cxx > 0 && css > 0 {
-		if r := finite(cx / math.Sqrt(cxx*css)); r != nil {
-			*r = math.Max(-1, math.Min(1, *r))
-			ce.pearson = r
-		}
-	}
-	return ce
 }

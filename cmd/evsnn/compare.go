@@ -1,6 +1,10 @@
 package main
 
-import "github.com/evsnn/evsnn/analysis"
+import (
+	"io"
+
+	"github.com/evsnn/evsnn/analysis"
+)
 
 // CompareCmd runs the ANN, the dense SNN and the event SNN on the same
 // images and reports where they agree and where they do not.
@@ -9,11 +13,16 @@ type CompareCmd struct {
 	simFlags
 	JSON bool `help:"Print one JSON object instead of a table (it lists every disagreement)."`
 	Show int  `help:"List at most this many disagreeing images in the table (--json lists all)." default:"20"`
+	shardFlags
 }
 
 // Run implements the command.
 func (c *CompareCmd) Run(g *Globals) error {
-	in, err := analysis.Prepare(g.request(c.Model, c.simFlags), g.Env)
+	req, err := g.shardRequest(c.Model, c.simFlags, c.shardFlags, c.JSON)
+	if err != nil {
+		return err
+	}
+	in, err := analysis.Prepare(req, g.Env)
 	if err != nil {
 		return err
 	}
@@ -21,8 +30,6 @@ func (c *CompareCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	if c.JSON {
-		return writeJSON(g.Out, cmp)
-	}
-	return cmp.WriteText(g.Out, c.Show)
+	return g.emit(c.shardFlags, c.JSON, in, func() (*analysis.Part, error) { return in.ComparisonPart(cmp) }, cmp,
+		func(w io.Writer) error { return cmp.WriteText(w, c.Show) })
 }

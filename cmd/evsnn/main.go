@@ -43,6 +43,8 @@ type CLI struct {
 	Simulate  SimulateCmd  `cmd:"" help:"Simulate an SNN on test images (event-driven by default)."`
 	Compare   CompareCmd   `cmd:"" help:"Run the ANN, the dense SNN and the event SNN on the same images and compare them."`
 	Profile   ProfileCmd   `cmd:"" help:"Profile an SNN run per layer: spikes, firing rates, SOPs, MACs, energy, conversion error."`
+	Merge     MergeCmd     `cmd:"" help:"Merge the partial results of a sharded run (--shard K/N) into the run's result."`
+	Slurm     SlurmCmd     `cmd:"" help:"Write (and with --submit, submit) the Slurm job array of a sharded run or sweep and its merge job."`
 	Report    ReportCmd    `cmd:"" help:"Write a self-contained HTML report of a profiled run, with figures."`
 	Bench     BenchCmd     `cmd:"" help:"Time the engines on a model and on a synthetic network swept over activity."`
 	Export    ExportCmd    `cmd:"" help:"Write a converted SNN as a NIR file (HDF5; build with -tags hdf5)."`
@@ -61,15 +63,7 @@ func main() {
 // 0 on success, 2 on bad input, 1 on any other failure.
 func run(args []string, stdout, stderr io.Writer) int {
 	var cli CLI
-	parser, err := kong.New(&cli,
-		kong.Name("evsnn"),
-		kong.Description("Convert trained CNNs into spiking neural networks and simulate them event-driven."),
-		kong.Vars{"version": version, "datasets": strings.Join(dataset.Names(), ", ")},
-		kong.UsageOnError(),
-		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
-		kong.Writers(stdout, stderr),
-		kong.Exit(func(code int) { panic(exitCode(code)) }),
-	)
+	parser, err := newParser(&cli, stdout, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "evsnn: internal error:", err)
 		return 1
@@ -109,6 +103,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// newParser is the command line's parser, filling cli.
+func newParser(cli *CLI, stdout, stderr io.Writer) (*kong.Kong, error) {
+	return kong.New(cli,
+		kong.Name("evsnn"),
+		kong.Description("Convert trained CNNs into spiking neural networks and simulate them event-driven."),
+		kong.Vars{"version": version, "datasets": strings.Join(dataset.Names(), ", ")},
+		kong.UsageOnError(),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { panic(exitCode(code)) }),
+	)
 }
 
 // exitCode carries a status out of kong's Exit hook (--help, --version).

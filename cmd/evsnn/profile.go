@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/evsnn/evsnn/analysis"
@@ -32,8 +33,8 @@ type analyzeFlags struct {
 	energyFlags
 }
 
-// analyze loads the model and data and runs the analysis.
-func (g *Globals) analyze(model string, f analyzeFlags, compare bool) (*analysis.Analysis, error) {
+// analyze loads the model and data of req and runs the analysis.
+func (g *Globals) analyze(req analysis.Request, f analyzeFlags, compare bool) (*analysis.Analysis, error) {
 	engine, err := engines.ByName(f.Engine)
 	if err != nil {
 		return nil, analysis.BadInput(err)
@@ -41,7 +42,7 @@ func (g *Globals) analyze(model string, f analyzeFlags, compare bool) (*analysis
 	if err := f.energy().Check(); err != nil {
 		return nil, analysis.BadInput(err)
 	}
-	in, err := analysis.Prepare(g.request(model, f.simFlags), g.Env)
+	in, err := analysis.Prepare(req, g.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -55,11 +56,19 @@ type ProfileCmd struct {
 	JSON  bool   `help:"Print the profile as JSON instead of tables."`
 	CSV   string `help:"Also write layers.csv, spikes_by_step.csv and accuracy_by_step.csv into DIR." placeholder:"DIR" type:"path"`
 	Plots string `help:"Also write the figures (PNG and SVG) into DIR." placeholder:"DIR" type:"path"`
+	shardFlags
 }
 
 // Run implements the command.
 func (c *ProfileCmd) Run(g *Globals) error {
-	a, err := g.analyze(c.Model, c.analyzeFlags, false)
+	req, err := g.shardRequest(c.Model, c.simFlags, c.shardFlags, c.JSON)
+	if err != nil {
+		return err
+	}
+	if !req.Shard.IsZero() && (c.CSV != "" || c.Plots != "") {
+		return badInputf("--shard %s: a shard has no profile of its own for --csv or --plots; merge the parts first", req.Shard)
+	}
+	a, err := g.analyze(req, c.analyzeFlags, false)
 	if err != nil {
 		return err
 	}
@@ -75,10 +84,7 @@ func (c *ProfileCmd) Run(g *Globals) error {
 		}
 		g.Log.Info().Str("dir", c.Plots).Msg("figures written")
 	}
-	if c.JSON {
-		return profile.WriteJSON(g.Out, a.Profile)
-	}
-	return profile.PrintTable(g.Out, a.Profile)
+	return g.emit(c.shardFlags, c.JSON, a.Inputs, a.Part, a.Profile, func(w io.Writer) error { return profile.PrintTable(w, a.Profile) })
 }
 
 // ReportCmd writes the HTML report of a profiled run.
@@ -91,7 +97,7 @@ type ReportCmd struct {
 
 // Run implements the command.
 func (c *ReportCmd) Run(g *Globals) error {
-	a, err := g.analyze(c.Model, c.analyzeFlags, c.Compare)
+	a, err := g.analyze(g.request(c.Model, c.simFlags), c.analyzeFlags, c.Compare)
 	if err != nil {
 		return err
 	}

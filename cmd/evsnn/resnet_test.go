@@ -41,6 +41,11 @@ func resnetSNNFile(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	// Tests run whole runs: a job array around `go test` must not make
+	// them shards (--shard auto).
+	for _, k := range []string{"SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"} {
+		os.Unsetenv(k)
+	}
 	code := m.Run()
 	if resnet.dir != "" {
 		os.RemoveAll(resnet.dir)

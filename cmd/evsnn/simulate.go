@@ -26,6 +26,7 @@ type SimulateCmd struct {
 	Engine string `help:"Simulation engine: event; dense (clock-driven: every product in full); dense-skip (dense, skipping silent inputs: same numbers, cost follows the spikes)." default:"event" enum:"event,dense,dense-skip"`
 	simFlags
 	JSON bool `help:"Print one JSON object instead of a table."`
+	shardFlags
 }
 
 // Run implements the command.
@@ -34,7 +35,11 @@ func (c *SimulateCmd) Run(g *Globals) error {
 	if err != nil {
 		return analysis.BadInput(err)
 	}
-	in, err := analysis.Prepare(g.request(c.Model, c.simFlags), g.Env)
+	req, err := g.shardRequest(c.Model, c.simFlags, c.shardFlags, c.JSON)
+	if err != nil {
+		return err
+	}
+	in, err := analysis.Prepare(req, g.Env)
 	if err != nil {
 		return err
 	}
@@ -42,8 +47,5 @@ func (c *SimulateCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	if c.JSON {
-		return writeJSON(g.Out, sim)
-	}
-	return sim.WriteText(g.Out)
+	return g.emit(c.shardFlags, c.JSON, in, func() (*analysis.Part, error) { return in.SimulationPart(sim) }, sim, sim.WriteText)
 }
