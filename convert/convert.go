@@ -201,8 +201,8 @@ func reluLayers(ann *network.Network) ([]int, error) {
 
 // shiftBias adds θ/(2T) once to the input current of spiking layer i
 // (SPEC §2a, §3), in float32: b + float32(θ/(2T)), into the bias of the
-// Conv2d or Linear that feeds it or, after an Add, into the Add's bias
-// (created if the Add has none).
+// Conv2d, Linear or SparseLinear that feeds it or, after an Add, into the
+// Add's bias (created if the Add has none).
 func shiftBias(n *network.Network, shapes []network.Shape, i int, th []float32, T int) error {
 	j := n.InputOf(i)
 	var bias []float32
@@ -210,6 +210,8 @@ func shiftBias(n *network.Network, shapes []network.Shape, i int, th []float32, 
 	case *network.Conv2d:
 		bias = l.Bias
 	case *network.Linear:
+		bias = l.Bias
+	case *network.SparseLinear:
 		bias = l.Bias
 	case *network.Add:
 		if l.Bias == nil {

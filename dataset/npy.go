@@ -246,6 +246,9 @@ func (h *npyHeader) parseDescr() error {
 		return fmt.Errorf("dtype %q: item size %q", d, d[2:])
 	}
 	h.itemSize = size
+	if h.kind == 'U' {
+		h.itemSize = 4 * size // numpy counts UCS-4 characters
+	}
 	if d[0] == '|' && size != 1 && (h.kind == 'f' || h.kind == 'i' || h.kind == 'u') {
 		return fmt.Errorf("dtype %q: a %d-byte number needs a byte order", d, size)
 	}

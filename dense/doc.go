@@ -23,6 +23,11 @@
 //
 //   - Conv2d, Linear: the bias, then the products in increasing input
 //     order, each product rounded before it is added.
+//   - SparseLinear (network.SparseLinear, a pruned Linear): the bias, then
+//     each input's fan-out list in increasing input order, each product
+//     rounded before it is added. Only the synapses that exist are
+//     computed: a clock-driven simulator of a sparse layer costs its
+//     synapses, not Out·In.
 //   - AvgPool2d (any padding; the divisor of network.AvgPool2d.Divisor,
 //     with or without CountIncludePad), GlobalAvgPool: each window's sum
 //     in row-major order times float32(1/divisor).
@@ -99,6 +104,31 @@
 // layers run over the whole batch. Batches of Engine.BatchSize images are
 // spread over SimOptions.Workers goroutines by internal/parallel; results
 // are identical for any worker count and batch size.
+//
+// # Early exit
+//
+// With SimOptions.Exit, after every step t < T the engine calls
+// Exit.Done(t, T, A(t)) for each image still running. An image it stops
+// is finished at once: its prediction after t stands for every later step
+// (PredictionByStep[t..T-1]), ImageRecord.Steps = t (T for an image that
+// ran to the end), Output = A(t), and its spikes, SOPs and Poisson input
+// spikes are those of the steps it ran. From then on it costs nothing:
+// its layers and neuron updates are skipped, and the Linear products over
+// the batch run over the runs of consecutive images still going (cutting
+// a product's rows changes no element's sum, so results do not depend on
+// which images of a batch stopped). A batch ends when its last image
+// stops. Results do not depend on batch size or workers, with or without
+// exits.
+//
+// # Spike recording
+//
+// With SimOptions.RecordSpikes every spiking layer appends the neurons
+// that fired at each step, in increasing C,H,W order, to the image's
+// ImageRecord.SpikeIDs (network.ImageRecord.AppendSpikes). SimOptions.OnImage,
+// if set, is called with each image's position in the run and its record
+// as soon as the image is finished (at T, or when an Exit rule stops it),
+// from the worker goroutines, concurrently; an error it returns stops the
+// run and is returned by Run.
 //
 // # Results
 //

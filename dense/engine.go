@@ -106,7 +106,9 @@ func (e Engine) Run(net *network.Network, images []float32, labels []int, opts n
 		}
 		first := c * batch
 		b := min(batch, count-first)
-		st.run(images[first*inSize:(first+b)*inSize], first, b, tallies[w])
+		if err := st.run(images[first*inSize:(first+b)*inSize], first, b, tallies[w]); err != nil {
+			return err
+		}
 		if opts.Progress != nil {
 			mu.Lock()
 			done += b

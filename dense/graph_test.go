@@ -3,6 +3,7 @@ package dense_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/evsnn/evsnn/dense"
@@ -357,4 +358,96 @@ func TestSummationOrder(t *testing.T) {
 			})
 		}
 	}
+}
+
+// sparsified returns net with every Linear layer (the readout too) pruned
+// to about a fifth of its weights and stored as a network.SparseLinear,
+// and one stored synapse of weight zero (it exists, so it costs SOPs).
+func sparsified(r *rand.Rand, net *network.Network) *network.Network {
+	out := net.Clone()
+	for i, l := range out.Layers {
+		lin, ok := l.(*network.Linear)
+		if !ok {
+			continue
+		}
+		for k := range lin.Weight {
+			if r.IntN(5) > 0 {
+				lin.Weight[k] = 0
+			}
+		}
+		sp := network.Sparsify(lin)
+		if len(sp.Weights) > 0 {
+			sp.Weights[len(sp.Weights)/2] = 0
+		}
+		out.Layers[i] = sp
+	}
+	return out
+}
+
+// TestSparseLinearMatchesReference replaces the Linear layers of random
+// networks of every kind by sparse ones and compares the engine (full
+// products and skipped zeros, 1 and 3 workers) with the reference, with
+// and without delays, direct and Poisson input: spike for spike, SOPs
+// (through the synapses that exist) and readout bit for bit.
+func TestSparseLinearMatchesReference(t *testing.T) {
+	const images, T = 5, 10
+	for ki, kind := range snnref.Kinds {
+		for _, enc := range []network.Encoding{network.EncodingDirect, network.EncodingPoisson} {
+			for _, delays := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%v/%s/delays=%v", kind, enc, delays), func(t *testing.T) {
+					for seed := uint64(0); seed < 30; seed++ {
+						r := rand.New(rand.NewPCG(uint64(ki), 100+seed))
+						net := sparsified(r, snnref.RandomNet(r, snnref.Config{Kind: kind, Alpha: 1, Reset: network.ResetSoft}))
+						opts := network.SimOptions{T: T, Encoding: enc, Seed: 5}
+						if delays {
+							opts.Delays = snnref.RandomDelays(r, net)
+						}
+						x := snnref.RandomImages(r, net, images)
+						probe, err := snnref.Run(net, x, nil, opts)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !active(probe) {
+							continue
+						}
+						want := checkExact(t, net, x, nil, opts)
+						// The same network with zero-filled dense weights
+						// computes the same numbers through more synapses.
+						o := opts
+						o.KeepOutputs = true
+						full, err := dense.Engine{}.Run(denseAgain(net), x, nil, o)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !slices.Equal(full.Predictions, want.Predictions) || !slices.Equal(full.Outputs, want.Outputs) {
+							t.Fatal("zero-filled dense weights give other numbers than the sparse layers")
+						}
+						fewer := false
+						for k := range want.Layers {
+							if want.Layers[k].Spikes != full.Layers[k].Spikes || want.Layers[k].SOPs > full.Layers[k].SOPs {
+								t.Fatalf("layer %d: sparse %+v, dense %+v", k, want.Layers[k], full.Layers[k])
+							}
+							fewer = fewer || want.Layers[k].SOPs < full.Layers[k].SOPs
+						}
+						if !fewer {
+							t.Fatal("the sparse layers cost as many SOPs as the dense ones")
+						}
+						return
+					}
+					t.Fatal("no sparsified random network of 30 has every layer active")
+				})
+			}
+		}
+	}
+}
+
+// denseAgain turns the SparseLinear layers of net back into Linear ones.
+func denseAgain(net *network.Network) *network.Network {
+	out := net.Clone()
+	for i, l := range out.Layers {
+		if sp, ok := l.(*network.SparseLinear); ok {
+			out.Layers[i] = &network.Linear{LayerName: sp.LayerName, In: sp.In, Out: sp.Out, Weight: sp.Dense(), Bias: sp.Bias}
+		}
+	}
+	return out
 }

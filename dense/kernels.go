@@ -288,3 +288,31 @@ func (o *linOp) forward(dst, src []float32, batch int, skip bool) {
 	}
 	gemmFull(batch, l.Out, l.In, src, l.In, o.wt, l.Out, dst, l.Out)
 }
+
+// sparseLinear computes dst = W src + b for batch vectors of a
+// SparseLinear layer: the bias, then each input's synapses (its fan-out
+// list) in increasing input order, each product rounded before it is
+// added, as network.SparseLinear.Forward and internal/snnref do. Only the
+// synapses that exist are visited: this is what a clock-driven simulator
+// of a sparse layer costs. With skip, silent inputs are skipped too (a
+// zero adds nothing: the same bits); without it their synapses are
+// computed as well, whatever the activity.
+func sparseLinear(l *network.SparseLinear, dst, src []float32, batch int, skip bool) {
+	for b := 0; b < batch; b++ {
+		y := dst[b*l.Out : (b+1)*l.Out]
+		copy(y, l.Bias)
+		x := src[b*l.In : (b+1)*l.In]
+		for j, v := range x {
+			if v == 0 && skip {
+				continue
+			}
+			a, e := l.Ptr[j], l.Ptr[j+1]
+			tg := l.Targets[a:e]
+			w := l.Weights[a:e]
+			w = w[:len(tg)]
+			for k, o := range tg {
+				y[o] += float32(w[k] * v)
+			}
+		}
+	}
+}

@@ -48,6 +48,7 @@ type node struct {
 	dense bool
 	conv  *convOp
 	lin   *linOp
+	slin  *network.SparseLinear
 	pool  *poolOp
 	gap   *gapOp
 	add   *addOp
@@ -121,6 +122,8 @@ func compile(net *network.Network, opts network.SimOptions) (*plan, error) {
 			n.conv = newConvOp(l, in, shapes[i])
 		case *network.Linear:
 			n.lin = newLinOp(l)
+		case *network.SparseLinear:
+			n.slin = l
 		case *network.AvgPool2d:
 			n.pool = newPoolOp(l, in, shapes[i])
 		case *network.GlobalAvgPool:

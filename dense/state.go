@@ -1,6 +1,8 @@
 package dense
 
 import (
+	"fmt"
+
 	"github.com/evsnn/evsnn/network"
 )
 
@@ -47,6 +49,8 @@ type state struct {
 	raster bool
 	// skip makes the products skip zero inputs (Engine.SkipSilent).
 	skip bool
+	// stopped[b]: an Exit rule stopped image b of the batch.
+	stopped []bool
 }
 
 func (p *plan) newState(capacity int, opts network.SimOptions, skip bool, res *network.SimResult) *state {
@@ -106,6 +110,7 @@ func (p *plan) newState(capacity int, opts network.SimOptions, skip bool, res *n
 			s.inCnt = make([]int32, in)
 		}
 	}
+	s.stopped = make([]bool, capacity)
 	s.recs = make([]*network.ImageRecord, capacity)
 	for b := range s.recs {
 		s.recs[b] = res.NewImageRecord()
@@ -114,13 +119,19 @@ func (p *plan) newState(capacity int, opts network.SimOptions, skip bool, res *n
 }
 
 // run simulates batch images x (positions first.. of the run) for T steps
-// and adds their records to tl.
+// and adds their records to tl, calling SimOptions.OnImage for each.
 //
 // Within a step, layers run in topological order. Runs of layers up to
 // the next Linear layer are done image by image (each image's state then
 // stays in cache); a Linear layer is one matrix product over the batch.
 // Layers whose output is constant per image run at step 1 only.
-func (s *state) run(x []float32, first, batch int, tl *network.Tally) {
+//
+// An image that an Exit rule stops is finished at once (its record goes
+// to the tally and to OnImage) and costs nothing after that: its layers,
+// neuron updates and Poisson input are skipped, and the batch products of
+// the Linear layers run over the runs of images still going (cutting the
+// rows of a product changes no element's sum).
+func (s *state) run(x []float32, first, batch int, tl *network.Tally) error {
 	p := s.p
 	T := s.opts.T
 	L := len(p.nodes)
@@ -149,9 +160,11 @@ func (s *state) run(x []float32, first, batch int, tl *network.Tally) {
 			clear(r)
 		}
 	}
+	clear(s.stopped[:batch])
+	going := batch
 	s.raster = s.opts.Raster && first == 0
 	nc := p.classes
-	for t := 1; t <= T; t++ {
+	for t := 1; t <= T && going > 0; t++ {
 		s.src = x
 		if p.poisson {
 			s.poissonStep(x, first, batch, t)
@@ -160,7 +173,7 @@ func (s *state) run(x []float32, first, batch int, tl *network.Tally) {
 		for i := 0; i < L; {
 			if p.nodes[i].kind == network.KindLinear {
 				if t == 1 || !p.nodes[i].konst {
-					s.layer(i, t, 0, batch)
+					s.linearRuns(i, t, batch)
 				}
 				i++
 				continue
@@ -170,6 +183,9 @@ func (s *state) run(x []float32, first, batch int, tl *network.Tally) {
 				end++
 			}
 			for b := 0; b < batch; b++ {
+				if s.stopped[b] {
+					continue
+				}
 				for j := i; j < end; j++ {
 					if t == 1 || !p.nodes[j].konst {
 						s.layer(j, t, b, 1)
@@ -178,26 +194,82 @@ func (s *state) run(x []float32, first, batch int, tl *network.Tally) {
 			}
 			i = end
 		}
-		// Readout (the last layer is a Conv2d or Linear: its own buffer).
-		for j, v := range s.out[L-1][:batch*nc] {
-			s.acc[j] += v
-		}
+		// Readout (the last layer is weighted: its own buffer).
+		out := s.out[L-1]
 		for b := 0; b < batch; b++ {
-			s.recs[b].PredictionByStep[t-1] = network.Argmax(s.acc[b*nc : (b+1)*nc])
+			if s.stopped[b] {
+				continue
+			}
+			acc := s.acc[b*nc : (b+1)*nc]
+			for j, v := range out[b*nc : (b+1)*nc] {
+				acc[j] += v
+			}
+			s.recs[b].PredictionByStep[t-1] = network.Argmax(acc)
+			if t < T && s.opts.Exit != nil && s.opts.Exit.Done(t, T, acc) {
+				s.stopped[b] = true
+				going--
+				if err := s.finish(first, b, t, tl); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	for b := 0; b < batch; b++ {
-		rec := s.recs[b]
-		rec.Prediction = rec.PredictionByStep[T-1]
-		copy(rec.Output, s.acc[b*nc:(b+1)*nc])
-		if rec.Counts != nil {
-			for k, li := range p.spiking {
-				size := p.shapes[li].Size()
-				copy(rec.Counts[k], s.cnt[li][b*size:(b+1)*size])
+		if !s.stopped[b] {
+			if err := s.finish(first, b, T, tl); err != nil {
+				return err
 			}
 		}
-		tl.Add(first+b, rec)
 	}
+	return nil
+}
+
+// linearRuns runs Linear layer i at step t over the runs of consecutive
+// images of the batch that are still going (the whole batch unless an
+// Exit rule stopped some).
+func (s *state) linearRuns(i, t, batch int) {
+	for b0 := 0; b0 < batch; {
+		if s.stopped[b0] {
+			b0++
+			continue
+		}
+		b1 := b0 + 1
+		for b1 < batch && !s.stopped[b1] {
+			b1++
+		}
+		s.layer(i, t, b0, b1-b0)
+		b0 = b1
+	}
+}
+
+// finish completes the record of image b of the batch after its last
+// step t (T, or earlier when an Exit rule stopped it: its prediction
+// after t holds for every later step), hands it to the tally and to
+// SimOptions.OnImage.
+func (s *state) finish(first, b, t int, tl *network.Tally) error {
+	p := s.p
+	T := s.opts.T
+	nc := p.classes
+	rec := s.recs[b]
+	rec.Steps = t
+	for u := t; u < T; u++ {
+		rec.PredictionByStep[u] = rec.PredictionByStep[t-1]
+	}
+	rec.Prediction = rec.PredictionByStep[T-1]
+	copy(rec.Output, s.acc[b*nc:(b+1)*nc])
+	if rec.Counts != nil {
+		for k, li := range p.spiking {
+			size := p.shapes[li].Size()
+			copy(rec.Counts[k], s.cnt[li][b*size:(b+1)*size])
+		}
+	}
+	tl.Add(first+b, rec)
+	if s.opts.OnImage != nil {
+		if err := s.opts.OnImage(first+b, rec); err != nil {
+			return fmt.Errorf("image %d: %w", first+b, err)
+		}
+	}
+	return nil
 }
 
 // poissonStep draws the input spikes of step t for the batch (SPEC §2,
@@ -206,6 +278,9 @@ func (s *state) poissonStep(x []float32, first, batch, t int) {
 	p := s.p
 	size := p.inShape.Size()
 	for b := 0; b < batch; b++ {
+		if s.stopped[b] {
+			continue
+		}
 		frame := s.frame[b*size : (b+1)*size]
 		rec := s.recs[b]
 		rec.InputSpikes += int64(network.PoissonFrame(frame, x[b*size:(b+1)*size],
@@ -270,6 +345,9 @@ func (s *state) layer(i, t, b0, nb int) {
 	case network.KindLinear:
 		src := s.delayed(i, in[b0*isz:(b0+nb)*isz], t, b0)
 		n.lin.forward(s.out[i][b0*osz:(b0+nb)*osz], src, nb, s.skip)
+	case network.KindSparseLinear:
+		src := s.delayed(i, in[b0*isz:(b0+nb)*isz], t, b0)
+		sparseLinear(n.slin, s.out[i][b0*osz:(b0+nb)*osz], src, nb, s.skip)
 	case network.KindAvgPool2d:
 		if !n.sparse {
 			n.pool.forward(s.out[i][b0*osz:(b0+nb)*osz], in[b0*isz:(b0+nb)*isz], nb)
@@ -406,6 +484,10 @@ func (s *state) spike(i, b, t int) {
 	rec.SOPs[k] += sops
 	rec.FirstSpikeSum[k] += firstSum
 	rec.FirstSpikers[k] += firstN
+	if rec.SpikeIDs != nil {
+		// fired is in increasing neuron order, as the ids must be.
+		rec.AppendSpikes(k, t, fired[:nf])
+	}
 	if s.raster && b == 0 {
 		for _, j := range fired[:nf] {
 			rec.Raster = append(rec.Raster, network.RasterEvent{Layer: int32(k), Neuron: j, Step: int32(t)})

@@ -106,8 +106,13 @@ func Sparsify(l *Linear) *SparseLinear {
 // check validates the lists: sizes, offsets, targets in range and
 // increasing per input, finite values.
 func (l *SparseLinear) check() error {
-	if err := (Shape{l.Out, l.In}).Valid(); err != nil {
-		return fmt.Errorf("weight: %w", err)
+	// In and Out each bound a tensor; their product is not a tensor here
+	// (only the synapses that exist are stored), so it is not bounded.
+	if err := (Shape{l.In}).Valid(); err != nil {
+		return fmt.Errorf("inputs: %w", err)
+	}
+	if err := (Shape{l.Out}).Valid(); err != nil {
+		return fmt.Errorf("outputs: %w", err)
 	}
 	if len(l.Ptr) != l.In+1 || l.Ptr[0] != 0 {
 		return fmt.Errorf("%d offsets for %d inputs, want %d starting at 0", len(l.Ptr), l.In, l.In+1)
@@ -122,6 +127,9 @@ func (l *SparseLinear) check() error {
 		a, b := l.Ptr[j], l.Ptr[j+1]
 		if a > b {
 			return fmt.Errorf("offsets of input %d decrease (%d > %d)", j, a, b)
+		}
+		if b > l.Ptr[l.In] {
+			return fmt.Errorf("offset %d of input %d is past the last offset %d", b, j+1, l.Ptr[l.In])
 		}
 		prev := int32(-1)
 		for _, o := range l.Targets[a:b] {

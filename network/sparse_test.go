@@ -55,6 +55,7 @@ func TestSparseLinear(t *testing.T) {
 		{func(s *SparseLinear) { s.Targets[0] = 99 }, "out of range"},
 		{func(s *SparseLinear) { s.Weights = s.Weights[1:] }, "must agree"},
 		{func(s *SparseLinear) { s.Bias = nil }, "bias"},
+		{func(s *SparseLinear) { s.Ptr[1] = s.Ptr[s.In] + 5 }, "past the last offset"},
 	} {
 		c := cloneLayer(sp).(*SparseLinear)
 		tc.edit(c)

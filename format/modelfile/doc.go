@@ -10,8 +10,10 @@
 //	                "__metadata__": {"evsnn": "<the evsnn document>"}
 //	                "<tensor name>": {"dtype": "F32", "shape": [...],
 //	                                  "data_offsets": [begin, end]}, ...
-//	the rest      the tensors' bytes, little-endian float32, back to back;
-//	              data_offsets are relative to the start of this part
+//	the rest      the tensors' bytes, little-endian float32 (F32) or, for
+//	              the synapse indices of a sparse layer, int32 (I32), back
+//	              to back; data_offsets are relative to the start of this
+//	              part
 //
 // __metadata__["evsnn"] is a JSON document (a string, since safetensors
 // metadata maps strings to strings) holding everything that is not a float
@@ -64,6 +66,22 @@
 //	layers.<i>.threshold  spiking [1] or [channels]
 //	layers.<i>.v0         spiking, only if the layer has per-neuron initial
 //	                      potentials: the layer's shape, e.g. [16, 28, 28]
+//	layers.<i>.indptr     sparselinear, I32 [in+1]: input j's synapses are
+//	                      indptr[j] .. indptr[j+1]−1
+//	layers.<i>.indices    sparselinear, I32 [nnz]: each synapse's output,
+//	                      increasing within an input
+//	layers.<i>.data       sparselinear [nnz]: each synapse's weight
+//	layers.<i>.bias       sparselinear [out]
+//
+// A sparselinear layer ({"kind": "sparselinear", "name": ..., "in_features":
+// N, "out_features": M}, version 3) is network.SparseLinear: its fan-out
+// lists, CSR by input, which is CSC of the weight matrix W [out, in], under
+// scipy.sparse's names, so that Python reads W as
+// scipy.sparse.csc_matrix((data, indices, indptr), shape=(out, in)).
+// Explicit zero weights are synapses like any other (they cost SOPs) and
+// are kept. Decode checks the lists before using them: indptr starts at 0,
+// never decreases and ends at nnz; every index is in [0, out) and the
+// indices of an input increase; the weights are finite.
 //
 // The scalars alpha and v0_fraction are JSON numbers written with the
 // shortest decimal that parses back to the same float32, so they round-trip
@@ -76,11 +94,18 @@
 // Encode writes the lowest version that holds the network (FileVersion):
 // version 1 for a chain of the layers version 1 has, so that such files
 // are byte for byte what evsnn wrote before graph networks and older evsnn
-// still reads them; version 2 for everything else. Version 1 is the same
-// document without "inputs", with the kinds conv2d, avgpool2d (kernel and
-// stride only: no padding, CountIncludePad false), linear, relu, flatten
-// and spiking. Decode reads both. testdata/ holds two version 1 files
-// written by the version 1 encoder.
+// still reads them; version 3 for a network with a sparselinear layer;
+// version 2 for everything else. Version 1 is the same document without
+// "inputs", with the kinds conv2d, avgpool2d (kernel and stride only: no
+// padding, CountIncludePad false), linear, relu, flatten and spiking.
+// Version 3 is version 2 with the kind sparselinear and its I32 tensors.
+// The version says what a file may hold, so a new kind takes a new one:
+// files without sparse layers stay what they were, and a reader that
+// cannot hold a sparse layer refuses the file as a whole (this reader
+// checks the version before the tensors and names it; evsnn's version 2
+// reader stops at the I32 dtype, naming the tensor). Decode reads all
+// three. testdata/ holds two version 1 files written by the version 1
+// encoder.
 //
 // # Why safetensors
 //
@@ -98,7 +123,8 @@
 // Decode treats its input as untrusted. It refuses a header longer than
 // 100,000,000 bytes (the limit Python's safetensors uses) or than the file,
 // tensors whose data_offsets leave the file, overlap or leave holes, dtypes
-// other than F32, shapes whose element count does not match their bytes or
+// other than F32 (and I32 where a sparse layer's indices are), synapse
+// lists that are not what the format says, shapes whose element count does not match their bytes or
 // exceeds network.MaxElements, missing or unused tensors, unknown layer
 // kinds and fields, unknown format versions, inputs that name no earlier
 // layer (so no cycle can be expressed), and networks that do not validate

@@ -14,8 +14,9 @@ import (
 )
 
 // fuzzSeeds are valid files of every shape the format holds: chains (SNN
-// and ANN), residual and VGG-like graphs with every layer kind, a tiny
-// vector network, and the version 1 files of testdata.
+// and ANN), residual and VGG-like graphs with every layer kind, networks
+// with sparse projections (version 3), a tiny vector network, and the
+// version 1 files of testdata.
 func fuzzSeeds(f *testing.F) [][]byte {
 	var seeds [][]byte
 	for seed := uint64(1); seed <= 3; seed++ {
@@ -24,6 +25,7 @@ func fuzzSeeds(f *testing.F) [][]byte {
 	for seed := uint64(1); seed <= 4; seed++ {
 		seeds = append(seeds, encode(f, graphNet(seed, snnref.ResNet, seed == 3)), encode(f, graphNet(seed, snnref.VGG, seed == 4)))
 	}
+	seeds = append(seeds, encode(f, sparseNet(1, snnref.MLP, false)), encode(f, sparseNet(2, snnref.ResNet, true)))
 	small := &network.Network{Input: network.Shape{2}, Layers: []network.Layer{
 		&network.Linear{LayerName: "fc", In: 2, Out: 1, Weight: []float32{1, -0.5}, Bias: []float32{0.25}},
 		&network.Spiking{LayerName: "s", Threshold: []float32{1}, Alpha: 0.5, Reset: network.ResetHard, V0Fraction: 0.5, V0: []float32{0.125}},
@@ -92,7 +94,7 @@ func FuzzDecodeDocument(f *testing.F) {
 		doc string
 	}
 	var bases []base
-	for _, data := range [][]byte{encode(f, testNet(1, true)), encode(f, graphNet(2, snnref.ResNet, false)), encode(f, graphNet(1, snnref.VGG, false))} {
+	for _, data := range [][]byte{encode(f, testNet(1, true)), encode(f, graphNet(2, snnref.ResNet, false)), encode(f, graphNet(1, snnref.VGG, false)), encode(f, sparseNet(3, snnref.Chain, false))} {
 		b := split(f, data)
 		bases = append(bases, base{b, b.hdr["__metadata__"].(map[string]any)["evsnn"].(string)})
 	}

@@ -486,8 +486,9 @@ func TestDecodeBadGraphs(t *testing.T) {
 	}
 }
 
-// TestFileVersion: Encode writes version 1 for what version 1 holds, and
-// version 2 for graphs and the layers and fields version 1 lacks.
+// TestFileVersion: Encode writes version 1 for what version 1 holds,
+// version 3 for networks with a SparseLinear, and version 2 for the other
+// graphs and the layers and fields version 1 lacks.
 func TestFileVersion(t *testing.T) {
 	pad := testNet(1, true)
 	pad.Layers[2].(*network.AvgPool2d).PadH = 1
@@ -507,6 +508,8 @@ func TestFileVersion(t *testing.T) {
 		{"count_include_pad", cip, 2},
 		{"residual graph", graphNet(1, snnref.ResNet, false), 2},
 		{"VGG chain with max pools", graphNet(1, snnref.VGG, false), 2},
+		{"chain with a sparse projection", sparseNet(1, snnref.Chain, false), 3},
+		{"graph with a sparse projection", sparseNet(1, snnref.ResNet, false), 3},
 	} {
 		if err := c.net.Validate(); err != nil {
 			t.Fatalf("%s: %v", c.name, err)

@@ -54,6 +54,16 @@ type linearDoc struct {
 	OutFeatures int          `json:"out_features"`
 }
 
+// sparseLinearDoc is a SparseLinear (version 3): the sizes; the synapses
+// are the tensors indptr, indices and data.
+type sparseLinearDoc struct {
+	Kind        network.Kind `json:"kind"`
+	Name        string       `json:"name"`
+	Inputs      []string     `json:"inputs,omitempty"`
+	InFeatures  int          `json:"in_features"`
+	OutFeatures int          `json:"out_features"`
+}
+
 // plainDoc is a layer without hyperparameters (relu, flatten,
 // globalavgpool, add), and the head every layer document starts with.
 type plainDoc struct {
@@ -95,8 +105,17 @@ var layerFields = map[int]map[network.Kind][]string{
 	},
 }
 
+// Version 3 is version 2 and the sparse projection.
+func init() {
+	v3 := map[network.Kind][]string{network.KindSparseLinear: {"kind", "name", "in_features", "out_features"}}
+	for k, f := range layerFields[2] {
+		v3[k] = f
+	}
+	layerFields[3] = v3
+}
+
 // optionalFields are the fields a layer document of a version may have.
-var optionalFields = map[int][]string{2: {"inputs"}}
+var optionalFields = map[int][]string{2: {"inputs"}, 3: {"inputs"}}
 
 // knownKinds lists the kinds of a version, for error messages.
 func knownKinds(version int) string {
@@ -119,8 +138,8 @@ func encodeLayer(version, i int, l network.Layer, out network.Shape, inputs []st
 		ld = conv2dDoc{Kind: l.Kind(), Name: l.LayerName, Inputs: inputs, InChannels: l.InC, OutChannels: l.OutC,
 			Kernel: []int{l.KH, l.KW}, Stride: []int{l.StrideH, l.StrideW}, Padding: []int{l.PadH, l.PadW}}
 		tensors = append(tensors,
-			outTensor{TensorName(i, "weight"), []int{l.OutC, l.InC, l.KH, l.KW}, l.Weight},
-			outTensor{TensorName(i, "bias"), []int{l.OutC}, l.Bias})
+			outTensor{name: TensorName(i, "weight"), shape: []int{l.OutC, l.InC, l.KH, l.KW}, data: l.Weight},
+			outTensor{name: TensorName(i, "bias"), shape: []int{l.OutC}, data: l.Bias})
 	case *network.AvgPool2d:
 		d := avgPool2dDoc{Kind: l.Kind(), Name: l.LayerName, Inputs: inputs, Kernel: []int{l.KH, l.KW}, Stride: []int{l.StrideH, l.StrideW}}
 		if version >= 2 {
@@ -134,20 +153,29 @@ func encodeLayer(version, i int, l network.Layer, out network.Shape, inputs []st
 	case *network.Linear:
 		ld = linearDoc{Kind: l.Kind(), Name: l.LayerName, Inputs: inputs, InFeatures: l.In, OutFeatures: l.Out}
 		tensors = append(tensors,
-			outTensor{TensorName(i, "weight"), []int{l.Out, l.In}, l.Weight},
-			outTensor{TensorName(i, "bias"), []int{l.Out}, l.Bias})
+			outTensor{name: TensorName(i, "weight"), shape: []int{l.Out, l.In}, data: l.Weight},
+			outTensor{name: TensorName(i, "bias"), shape: []int{l.Out}, data: l.Bias})
+	case *network.SparseLinear:
+		// CSR by input is CSC of W [out, in]: scipy.sparse.csc_matrix((data,
+		// indices, indptr), shape=(out, in)) reads it as it is.
+		ld = sparseLinearDoc{Kind: l.Kind(), Name: l.LayerName, Inputs: inputs, InFeatures: l.In, OutFeatures: l.Out}
+		tensors = append(tensors,
+			outTensor{name: TensorName(i, "indptr"), shape: []int{len(l.Ptr)}, ints: l.Ptr, i32: true},
+			outTensor{name: TensorName(i, "indices"), shape: []int{len(l.Targets)}, ints: l.Targets, i32: true},
+			outTensor{name: TensorName(i, "data"), shape: []int{len(l.Weights)}, data: l.Weights},
+			outTensor{name: TensorName(i, "bias"), shape: []int{l.Out}, data: l.Bias})
 	case *network.Add:
 		ld = plainDoc{Kind: l.Kind(), Name: l.LayerName, Inputs: inputs}
 		if l.Bias != nil {
-			tensors = append(tensors, outTensor{TensorName(i, "bias"), []int{len(l.Bias)}, l.Bias})
+			tensors = append(tensors, outTensor{name: TensorName(i, "bias"), shape: []int{len(l.Bias)}, data: l.Bias})
 		}
 	case *network.ReLU, *network.Flatten, *network.GlobalAvgPool:
 		ld = plainDoc{Kind: l.Kind(), Name: l.Name(), Inputs: inputs}
 	case *network.Spiking:
 		ld = spikingDoc{Kind: l.Kind(), Name: l.LayerName, Inputs: inputs, Alpha: l.Alpha, Reset: l.Reset, V0Fraction: l.V0Fraction}
-		tensors = append(tensors, outTensor{TensorName(i, "threshold"), []int{len(l.Threshold)}, l.Threshold})
+		tensors = append(tensors, outTensor{name: TensorName(i, "threshold"), shape: []int{len(l.Threshold)}, data: l.Threshold})
 		if l.V0 != nil {
-			tensors = append(tensors, outTensor{TensorName(i, "v0"), []int(out.Clone()), l.V0})
+			tensors = append(tensors, outTensor{name: TensorName(i, "v0"), shape: []int(out.Clone()), data: l.V0})
 		}
 	default:
 		return nil, nil, fmt.Errorf("modelfile: encode: layer %d (%q): type %T cannot be stored", i, l.Name(), l)
@@ -284,6 +312,8 @@ func (d *layerDecoder) decode(head plainDoc) (network.Layer, error) {
 			return nil, err
 		}
 		return &network.Linear{LayerName: c.Name, In: c.InFeatures, Out: c.OutFeatures, Weight: w, Bias: b}, nil
+	case network.KindSparseLinear:
+		return d.sparseLinear()
 	case network.KindAdd:
 		if err := d.vector("bias", "[channels]"); err != nil {
 			return nil, err
@@ -354,6 +384,9 @@ func (d *layerDecoder) param(name string, shape []int, required bool) ([]float32
 	}
 	if shape != nil && !slices.Equal(t.shape, shape) {
 		return nil, invalid("%s: tensor %q has shape %v, want %v", d.where, full, t.shape, shape)
+	}
+	if t.dtype != "F32" {
+		return nil, invalid("%s: tensor %q has dtype %s, want F32", d.where, full, t.dtype)
 	}
 	d.used[full] = true
 	out := make([]float32, len(t.data)/4)

@@ -20,7 +20,7 @@ import (
 // lowest that holds the network (see FileVersion).
 const (
 	Format     = "evsnn-model"
-	Version    = 2
+	Version    = 3
 	MinVersion = 1
 )
 
@@ -92,8 +92,14 @@ func TensorName(i int, param string) string {
 // FileVersion is the version Encode writes for net: 1 for a chain of the
 // layers version 1 has (no MaxPool2d, GlobalAvgPool or Add, average pools
 // unpadded and without CountIncludePad), so that such files stay as they
-// were and older evsnn reads them; 2 otherwise.
+// were and older evsnn reads them; 3 for a network with a SparseLinear
+// layer (which a version 2 reader cannot hold); 2 otherwise.
 func FileVersion(net *network.Network) int {
+	for _, l := range net.Layers {
+		if l.Kind() == network.KindSparseLinear {
+			return 3
+		}
+	}
 	if !net.IsChain() {
 		return 2
 	}
@@ -220,11 +226,6 @@ func Decode(data []byte) (*network.Network, error) {
 		return nil, invalid("__metadata__ has no %q key: a safetensors file, but not an evsnn model", MetadataKey)
 	}
 
-	tensors, err := parseTensors(entries, buf)
-	if err != nil {
-		return nil, err
-	}
-
 	var doc document
 	if err := strictUnmarshal([]byte(docJSON), &doc); err != nil {
 		return nil, invalid("__metadata__[%q]: %w", MetadataKey, err)
@@ -234,6 +235,12 @@ func Decode(data []byte) (*network.Network, error) {
 	}
 	if doc.Version < MinVersion || doc.Version > Version {
 		return nil, invalid("__metadata__[%q]: unsupported version %d (this evsnn reads versions %d to %d)", MetadataKey, doc.Version, MinVersion, Version)
+	}
+	// The version first: a file of a later version may hold tensors this
+	// reader does not know.
+	tensors, err := parseTensors(entries, buf)
+	if err != nil {
+		return nil, err
 	}
 	if len(doc.Input) == 0 {
 		return nil, invalid("input shape is missing")

@@ -395,7 +395,7 @@ func TestDecodeBadInputs(t *testing.T) {
 		{"document not JSON", rebuild(t, valid, func(h map[string]any, _ *[]byte) { h["__metadata__"] = map[string]any{"evsnn": "{"} }),
 			[]string{`__metadata__["evsnn"]`}},
 		{"wrong format", editDoc(t, valid, func(d map[string]any) { d["format"] = "onnx" }), []string{`format "onnx"`}},
-		{"version 3", editDoc(t, valid, func(d map[string]any) { d["version"] = 3 }), []string{"unsupported version 3"}},
+		{"version 4", editDoc(t, valid, func(d map[string]any) { d["version"] = 4 }), []string{"unsupported version 4"}},
 		{"version 0", editDoc(t, valid, func(d map[string]any) { delete(d, "version") }), []string{"unsupported version 0"}},
 		{"unknown document field", editDoc(t, valid, func(d map[string]any) { d["extra"] = 1 }), []string{`unknown field "extra"`}},
 		{"no input", editDoc(t, valid, func(d map[string]any) { delete(d, "input") }), []string{"input shape is missing"}},

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -17,10 +18,12 @@ import (
 // safetensors package when it is installed (safe_open: metadata and
 // tensors), otherwise with the rules of the safetensors format spelled out
 // in json and numpy (header length, a JSON header whose __metadata__ maps
-// strings to strings, F32 tensors whose data_offsets cover the data
-// section exactly, in order, shapes matching their bytes). It prints, per
-// file, the reader used, the evsnn document and every tensor's shape and
-// float32 bits.
+// strings to strings, F32 and I32 tensors whose data_offsets cover the
+// data section exactly, in order, shapes matching their bytes). It prints,
+// per file, the reader used, the evsnn document, every tensor's shape and
+// 32-bit words, and for each sparselinear layer its weight matrix as
+// scipy.sparse.csc_matrix((data, indices, indptr)) reads it, dense, when
+// scipy is installed.
 const readerScript = `
 import json, struct, sys
 import numpy as np
@@ -35,11 +38,11 @@ def spec_read(path):
     buf = data[8 + n:]
     pos, tensors = 0, {}
     for name, e in sorted(hdr.items(), key=lambda kv: kv[1]["data_offsets"]):
-        assert set(e) == {"dtype", "shape", "data_offsets"} and e["dtype"] == "F32"
+        assert set(e) == {"dtype", "shape", "data_offsets"} and e["dtype"] in ("F32", "I32")
         b, end = e["data_offsets"]
         assert b == pos and end >= b
         assert int(np.prod(e["shape"], dtype=np.int64)) * 4 == end - b
-        tensors[name] = np.frombuffer(buf[b:end], dtype="<f4").reshape(e["shape"])
+        tensors[name] = np.frombuffer(buf[b:end], dtype="<f4" if e["dtype"] == "F32" else "<i4").reshape(e["shape"])
         pos = end
     assert pos == len(buf)
     return meta, tensors
@@ -53,11 +56,30 @@ def read(path):
     with safe_open(path, framework="np") as f:
         return "safetensors", f.metadata(), {k: f.get_tensor(k) for k in f.keys()}
 
+def words(v):
+    v = v.astype("<f4") if v.dtype.kind == "f" else v.astype("<i4")
+    return v.view("<u4").ravel().tolist()
+
+def sparse(doc, tensors):
+    try:
+        import scipy.sparse
+    except ImportError:
+        return None
+    out = {}
+    for i, l in enumerate(doc["layers"]):
+        if l["kind"] == "sparselinear":
+            p = "layers.%d." % i
+            m = scipy.sparse.csc_matrix((tensors[p + "data"], tensors[p + "indices"], tensors[p + "indptr"]),
+                                        shape=(l["out_features"], l["in_features"]))
+            out[str(i)] = words(m.toarray())
+    return out
+
 out = []
 for path in sys.argv[1:]:
     reader, meta, tensors = read(path)
-    out.append({"reader": reader, "doc": json.loads(meta["evsnn"]),
-                "tensors": {k: {"shape": list(v.shape), "bits": v.astype("<f4").view("<u4").ravel().tolist()} for k, v in tensors.items()}})
+    doc = json.loads(meta["evsnn"])
+    out.append({"reader": reader, "doc": doc, "sparse": sparse(doc, tensors),
+                "tensors": {k: {"shape": list(v.shape), "bits": words(v)} for k, v in tensors.items()}})
 print(json.dumps(out))
 `
 
@@ -70,7 +92,7 @@ func TestPythonReads(t *testing.T) {
 		t.Skipf("SKIPPED: %s with numpy is not installed (apt-get install python3-numpy): %v: %s", py, err, strings.TrimSpace(string(out)))
 	}
 	dir := t.TempDir()
-	nets := []*network.Network{testNet(1, true), graphNet(2, snnref.ResNet, false), graphNet(1, snnref.VGG, true)}
+	nets := []*network.Network{testNet(1, true), graphNet(2, snnref.ResNet, false), graphNet(1, snnref.VGG, true), sparseNet(1, snnref.MLP, false)}
 	var paths []string
 	for k, net := range nets {
 		p := filepath.Join(dir, "m"+string(rune('0'+k))+".evsnn")
@@ -86,6 +108,7 @@ func TestPythonReads(t *testing.T) {
 	var got []struct {
 		Reader  string
 		Doc     map[string]any
+		Sparse  map[string][]uint32
 		Tensors map[string]struct {
 			Shape []int
 			Bits  []uint32
@@ -119,6 +142,9 @@ func TestPythonReads(t *testing.T) {
 				for j, v := range want.data {
 					bits[j] = math.Float32bits(v)
 				}
+				for _, v := range want.ints {
+					bits = append(bits, uint32(v))
+				}
 				if !slices.Equal(pt.Shape, want.shape) || !slices.Equal(pt.Bits, bits) {
 					t.Errorf("file %d: tensor %s: Python reads shape %v and other bits", k, want.name, pt.Shape)
 				}
@@ -126,6 +152,32 @@ func TestPythonReads(t *testing.T) {
 		}
 		if count != len(g.Tensors) {
 			t.Errorf("file %d: Python sees %d tensors, evsnn wrote %d", k, len(g.Tensors), count)
+		}
+		sparse := 0
+		for i, l := range net.Layers {
+			sp, ok := l.(*network.SparseLinear)
+			if !ok {
+				continue
+			}
+			sparse++
+			if g.Sparse == nil {
+				t.Logf("scipy is not installed: the sparse weights were not read as a scipy matrix")
+				break
+			}
+			// By value: toarray adds each entry to a zero matrix, so a
+			// −0 weight comes out +0.
+			got, want := g.Sparse[strconv.Itoa(i)], sp.Dense()
+			if len(got) != len(want) {
+				t.Fatalf("file %d: layer %d: scipy reads %d weights, want %d", k, i, len(got), len(want))
+			}
+			for j, w := range want {
+				if math.Float32frombits(got[j]) != w {
+					t.Fatalf("file %d: layer %d: scipy.sparse.csc_matrix reads weight %d as %v, the layer has %v", k, i, j, math.Float32frombits(got[j]), w)
+				}
+			}
+		}
+		if g.Sparse != nil && len(g.Sparse) != sparse {
+			t.Errorf("file %d: scipy read %d sparse layers, the network has %d", k, len(g.Sparse), sparse)
 		}
 	}
 }

@@ -20,11 +20,30 @@ type tensorInfo struct {
 	DataOffsets []int64 `json:"data_offsets"`
 }
 
-// outTensor is a tensor on its way into a file.
+// outTensor is a tensor on its way into a file: float32 data (F32), or
+// int32 data (I32) if i32.
 type outTensor struct {
 	name  string
 	shape []int
 	data  []float32
+	ints  []int32
+	i32   bool
+}
+
+// dtype is the safetensors dtype of the tensor.
+func (t outTensor) dtype() string {
+	if t.i32 {
+		return "I32"
+	}
+	return "F32"
+}
+
+// count is the number of elements.
+func (t outTensor) count() int {
+	if t.i32 {
+		return len(t.ints)
+	}
+	return len(t.data)
 }
 
 // writeSafetensors writes a safetensors file: the header (metadata first,
@@ -39,12 +58,12 @@ func writeSafetensors(w io.Writer, metadata map[string]string, tensors []outTens
 	hdr.Write(meta)
 	var off int64
 	for _, t := range tensors {
-		n := int64(len(t.data)) * 4
+		n := int64(t.count()) * 4
 		entry, err := json.Marshal(struct {
 			DType       string  `json:"dtype"`
 			Shape       []int   `json:"shape"`
 			DataOffsets []int64 `json:"data_offsets"`
-		}{"F32", t.shape, []int64{off, off + n}})
+		}{t.dtype(), t.shape, []int64{off, off + n}})
 		if err != nil {
 			return fmt.Errorf("modelfile: encode: tensor %s: %w", t.name, err)
 		}
@@ -74,14 +93,25 @@ func writeSafetensors(w io.Writer, metadata map[string]string, tensors []outTens
 		return err
 	}
 	buf := make([]byte, 0, 64<<10)
+	put := func(u uint32) error {
+		buf = binary.LittleEndian.AppendUint32(buf, u)
+		if len(buf) == cap(buf) {
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+		return nil
+	}
 	for _, t := range tensors {
 		for _, v := range t.data {
-			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-			if len(buf) == cap(buf) {
-				if _, err := w.Write(buf); err != nil {
-					return err
-				}
-				buf = buf[:0]
+			if err := put(math.Float32bits(v)); err != nil {
+				return err
+			}
+		}
+		for _, v := range t.ints {
+			if err := put(uint32(v)); err != nil {
+				return err
 			}
 		}
 	}
@@ -116,6 +146,7 @@ func splitSafetensors(data []byte) (hdr, buf []byte, err error) {
 // tensor is a parsed, bounds-checked header entry; data is a view into the
 // file's data section.
 type tensor struct {
+	dtype string // F32 or I32
 	shape []int
 	data  []byte
 	begin int64
@@ -149,8 +180,8 @@ func parseTensors(entries map[string]json.RawMessage, buf []byte) (map[string]*t
 		if err := json.Unmarshal(entries[name], &info); err != nil {
 			return nil, invalid("tensor %q: %w", name, err)
 		}
-		if info.DType != "F32" {
-			return nil, invalid("tensor %q: dtype %q, evsnn model files hold only F32", name, info.DType)
+		if info.DType != "F32" && info.DType != "I32" {
+			return nil, invalid("tensor %q: dtype %q, evsnn model files hold only F32 (and I32 synapse indices)", name, info.DType)
 		}
 		if len(info.DataOffsets) != 2 {
 			return nil, invalid("tensor %q: data_offsets has %d values, want [begin, end]", name, len(info.DataOffsets))
@@ -173,7 +204,7 @@ func parseTensors(entries map[string]json.RawMessage, buf []byte) (map[string]*t
 		for k, d := range info.Shape {
 			shape[k] = int(d)
 		}
-		tensors[name] = &tensor{shape: shape, data: buf[begin:end], begin: begin, end: end}
+		tensors[name] = &tensor{dtype: info.DType, shape: shape, data: buf[begin:end], begin: begin, end: end}
 	}
 
 	// The data must be covered exactly: no overlaps, no holes, nothing

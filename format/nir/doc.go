@@ -42,6 +42,10 @@
 //	                              padding [2], dilation [1,1], groups 1, input_shape [H,W])
 //	Linear                 Affine(weight [out,in], bias [out]);
 //	                       Linear(weight) when every bias is +0
+//	SparseLinear           the same, dense: zeros where there is no synapse (NIR has no
+//	                       sparse projection); metadata evsnn.layer = "sparselinear" and
+//	                       evsnn.synapses (the count); Graph.Notes gets a line naming the
+//	                       layer; refused if the dense matrix exceeds 2^28 values
 //	AvgPool2d              AvgPool2d(kernel_size [2], stride [2], padding [0,0]), or with
 //	                       ExportOptions.SumPool: SumPool2d + Scale(1/(kH·kW)); an
 //	                       unpadded CountIncludePad is kept in evsnn.count_include_pad
@@ -82,6 +86,15 @@
 // kernel_size and input_shape are (H, W). Neuron parameters are arrays of
 // the neuron layer's shape (e.g. [C,H,W]), one value per neuron, as NIR
 // requires; a per-layer or per-channel θ is expanded.
+//
+// A SparseLinear goes out dense rather than being refused because a
+// pruned network is still a network every NIR tool can run: the same
+// numbers through zero weights. What is lost is the sparsity itself: the
+// import reads the node as the dense Linear it is (evsnn.layer is not
+// acted on), so the imported network's SOPs count every weight, zeros
+// included, and a caller that wants the synapse lists back prunes again
+// (network.Sparsify). FromNetwork says so in Graph.Notes, for the caller
+// to log.
 //
 // # Time: the discrete-time mapping
 //

@@ -31,7 +31,8 @@ const (
 	MetaAdd             = "evsnn.add"               // on a neuron node after an Add: the Add's name
 	MetaBias            = "evsnn.bias"              // on the weighted node that holds an Add's bias: its own bias
 	MetaAddBias         = "evsnn.add_bias"          // ... and the Add's bias, folded into the node's bias
-	MetaLayer           = "evsnn.layer"             // "globalavgpool" on the pool node of a GlobalAvgPool
+	MetaLayer           = "evsnn.layer"             // "globalavgpool" on the pool node of a GlobalAvgPool; "sparselinear" on the Affine of a SparseLinear
+	MetaSynapses        = "evsnn.synapses"          // on the Affine of a SparseLinear: the synapses it had (int64)
 	MetaCountIncludePad = "evsnn.count_include_pad" // 1 on an unpadded AvgPool2d whose CountIncludePad is set
 )
 
@@ -64,7 +65,9 @@ func FromNetwork(net *network.Network) (*Graph, error) {
 // mapping), an Output node, and edges along the network's graph: an Add
 // becomes the edges of its branches into the neuron node after it. An ANN
 // (ReLU layers) is refused: convert it first. A MaxPool2d is refused:
-// NIR has nothing that means evsnn's count-gated spiking max.
+// NIR has nothing that means evsnn's count-gated spiking max. A
+// SparseLinear is written as a dense Affine (zeros where it has no
+// synapse), with a line in Graph.Notes saying so.
 func FromNetworkWith(net *network.Network, opt ExportOptions) (*Graph, error) {
 	if net == nil {
 		return nil, fmt.Errorf("no network")

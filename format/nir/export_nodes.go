@@ -29,15 +29,18 @@ func (ex *exporter) nodes(i int, in network.Shape) ([]*Node, error) {
 		ex.markAddBias(i, n, own)
 		return []*Node{n}, nil
 	case *network.Linear:
-		own, bias := ex.weightedBias(i, l.Bias)
-		n := &Node{Type: "Affine", Params: map[string]Param{
-			"weight": F32Array([]int{l.Out, l.In}, clone32(l.Weight)),
-			"bias":   F32Array([]int{l.Out}, bias),
-		}}
-		if allPositiveZero(bias) {
-			n = &Node{Type: "Linear", Params: map[string]Param{"weight": n.Params["weight"]}}
+		return []*Node{ex.affine(i, l.Out, l.In, clone32(l.Weight), l.Bias)}, nil
+	case *network.SparseLinear:
+		// NIR has no sparse projection: the weights go out dense, zeros
+		// where no synapse is, and the caller is told (Graph.Notes).
+		if int64(l.Out)*int64(l.In) > maxDenseSparse {
+			return nil, fmt.Errorf("layer %d (sparselinear %q): NIR has no sparse projection, and as a dense Affine its %d×%d weights (%d synapses) exceed the %d values a NIR dataset may hold", i, l.Name(), l.Out, l.In, len(l.Weights), maxDenseSparse)
 		}
-		ex.markAddBias(i, n, own)
+		n := ex.affine(i, l.Out, l.In, l.Dense(), l.Bias)
+		setMeta(n, MetaLayer, Str(string(network.KindSparseLinear)))
+		setMeta(n, MetaSynapses, I64Scalar(len(l.Weights)))
+		ex.g.Notes = append(ex.g.Notes, fmt.Sprintf("layer %d (sparselinear %q): written as a dense %s of %d×%d weights, %d of them synapses and the rest zeros (NIR has no sparse projection; importing the file gives a dense Linear)",
+			i, l.Name(), n.Type, l.Out, l.In, len(l.Weights)))
 		return []*Node{n}, nil
 	case *network.AvgPool2d:
 		padded := l.PadH > 0 || l.PadW > 0
@@ -84,6 +87,26 @@ func (ex *exporter) nodes(i int, in network.Shape) ([]*Node, error) {
 	default:
 		return nil, fmt.Errorf("layer %d (%s %q): no NIR equivalent", i, l.Kind(), l.Name())
 	}
+}
+
+// maxDenseSparse bounds the dense weights of an exported SparseLinear: the
+// values ReadFile takes in one dataset (maxDatasetElements, under the hdf5
+// tag), so that what evsnn writes it can read back.
+const maxDenseSparse = 1 << 28
+
+// affine is the node of a Linear (or SparseLinear, dense) layer i: an
+// Affine, or a Linear when every bias is +0.
+func (ex *exporter) affine(i, out, in int, weight, b []float32) *Node {
+	own, bias := ex.weightedBias(i, b)
+	n := &Node{Type: "Affine", Params: map[string]Param{
+		"weight": F32Array([]int{out, in}, weight),
+		"bias":   F32Array([]int{out}, bias),
+	}}
+	if allPositiveZero(bias) {
+		n = &Node{Type: "Linear", Params: map[string]Param{"weight": n.Params["weight"]}}
+	}
+	ex.markAddBias(i, n, own)
+	return n
 }
 
 // weightedBias returns the bias of weighted layer i and the bias its node

@@ -208,6 +208,9 @@ type Graph struct {
 	// Version is the NIR version string of the file ("" for a new graph:
 	// WriteFile writes FormatVersion).
 	Version string
+	// Notes are what FromNetwork changed on the way that a caller should
+	// log (a sparse layer written dense). They are not written to the file.
+	Notes []string
 }
 
 // FormatVersion is the NIR version written to the root "version" dataset.
