@@ -66,8 +66,7 @@ func BenchmarkLeNet(b *testing.B) {
 //
 //	GOMAXPROCS=1 go test -run XXX -bench ResNet ./dense/
 func BenchmarkResNet(b *testing.B) {
-	ann, exp := resnetFixture(b)
-	snn := resnetSNN(b, ann, exp, "a", 0)
+	snn := fixture.ResNetSNN(b, "a", 0)
 	const images, T = 20, 32
 	x, y := fixture.MNIST(b, "test", images)
 	for _, e := range []dense.Engine{{}, {SkipSilent: true}} {

@@ -1,83 +1,17 @@
 package dense_test
 
 import (
-	"encoding/json"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/evsnn/evsnn/convert"
 	"github.com/evsnn/evsnn/dense"
-	"github.com/evsnn/evsnn/format/onnx"
 	"github.com/evsnn/evsnn/internal/fixture"
 	"github.com/evsnn/evsnn/internal/snnref"
 	"github.com/evsnn/evsnn/internal/testenv"
 	"github.com/evsnn/evsnn/network"
 )
-
-// resnetExpected is the part of testdata/mnist_resnet_expected.json these
-// tests use (see testdata/README.md).
-type resnetExpected struct {
-	SpikingLayers []string `json:"spiking_layers"`
-	Calibration   struct {
-		ReLUMax map[string]float64 `json:"relu_max"`
-	} `json:"calibration"`
-	// SNN[variant][T]
-	SNN map[string]map[string]struct {
-		Correct        int                `json:"correct"`
-		AccByStep      []float64          `json:"acc_by_step"`
-		SpikesPerImage map[string]float64 `json:"spikes_per_image"`
-	} `json:"snn"`
-	Trace struct {
-		Pred   []int     `json:"pred"`
-		Spikes [][]int64 `json:"spikes_per_layer"`
-	} `json:"snn_trace_variant_a_T32_first16"`
-}
-
-// resnetFixture imports the ResNet fixture ANN and its expected numbers.
-func resnetFixture(t testing.TB) (*network.Network, *resnetExpected) {
-	t.Helper()
-	dir := filepath.Join(fixture.Root(), "testdata")
-	b, err := os.ReadFile(filepath.Join(dir, "mnist_resnet_expected.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var exp resnetExpected
-	if err := json.Unmarshal(b, &exp); err != nil {
-		t.Fatal(err)
-	}
-	ann, err := onnx.Import(filepath.Join(dir, "mnist_resnet.onnx"))
-	if err != nil {
-		t.Fatalf("importing the ResNet fixture: %v", err)
-	}
-	if got := len(ann.SpikingLayers()); got != len(exp.SpikingLayers) {
-		t.Fatalf("the fixture ANN has %d ReLUs, the fixture names %d", got, len(exp.SpikingLayers))
-	}
-	return ann, &exp
-}
-
-// resnetSNN converts the fixture: variant "a" (θ = the ReLU maxima of the
-// fixture, IF, soft reset, v(0) = 0) or "b" (a plus the bias shift θ/(2T)).
-func resnetSNN(t testing.TB, ann *network.Network, exp *resnetExpected, variant string, T int) *network.Network {
-	t.Helper()
-	// The ReLUs come in the fixture's order (both topological).
-	var th [][]float32
-	for _, name := range exp.SpikingLayers {
-		th = append(th, []float32{float32(exp.Calibration.ReLUMax[name])})
-	}
-	opts := convert.Options{}
-	if variant == "b" {
-		opts = convert.Options{BiasShift: true, T: T}
-	}
-	snn, err := convert.Convert(ann, th, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return snn
-}
 
 // TestResNetFixtureTrace checks variant a at T = 32 on the first 16 test
 // images against the PyTorch trace — the same predictions; spikes per
@@ -95,8 +29,8 @@ func resnetSNN(t testing.TB, ann *network.Network, exp *resnetExpected, variant 
 // θ·(1 − 7.5e-8) at step 23 (ours fires, float64 and PyTorch do not:
 // b1r2 3515 against 3520).
 func TestResNetFixtureTrace(t *testing.T) {
-	ann, exp := resnetFixture(t)
-	snn := resnetSNN(t, ann, exp, "a", 0)
+	exp := fixture.LoadResNetExpected(t)
+	snn := fixture.ResNetSNN(t, "a", 0)
 	n := 16
 	if testenv.RaceEnabled {
 		n = 4
@@ -151,14 +85,14 @@ func TestResNetFixtureSample(t *testing.T) {
 	if testenv.RaceEnabled || testing.Short() {
 		t.Skip("a few hundred images: skipped with -race and -short")
 	}
-	ann, exp := resnetFixture(t)
+	exp := fixture.LoadResNetExpected(t)
 	const n = 300
 	x, y := fixture.MNIST(t, "test", n)
 	for _, c := range []struct {
 		variant string
 		T       int
 	}{{"a", 32}, {"b", 8}} {
-		snn := resnetSNN(t, ann, exp, c.variant, c.T)
+		snn := fixture.ResNetSNN(t, c.variant, c.T)
 		opts := network.SimOptions{T: c.T, KeepCounts: true, KeepOutputs: true}
 		var first *network.SimResult
 		for _, e := range []struct {
@@ -192,7 +126,7 @@ func TestResNetFixtureFull(t *testing.T) {
 	if !testenv.Full() {
 		t.Skip("all 10k images, every T: set EVSNN_FULL=1")
 	}
-	ann, exp := resnetFixture(t)
+	exp := fixture.LoadResNetExpected(t)
 	x, y := fixture.MNIST(t, "test", 0)
 	count := len(y)
 	check := func(variant string, T int, res *network.SimResult) {
@@ -227,11 +161,11 @@ func TestResNetFixtureFull(t *testing.T) {
 	}
 	// Nothing in variant a depends on T: one run of 32 steps, read after
 	// each T.
-	a := run(resnetSNN(t, ann, exp, "a", 0), 32)
+	a := run(fixture.ResNetSNN(t, "a", 0), 32)
 	for _, T := range []int{4, 8, 16, 32} {
 		check("a", T, a)
 	}
 	for _, T := range []int{4, 8, 16, 32} {
-		check("b", T, run(resnetSNN(t, ann, exp, "b", T), T))
+		check("b", T, run(fixture.ResNetSNN(t, "b", T), T))
 	}
 }

@@ -1,17 +1,11 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"time"
 
 	"github.com/evsnn/evsnn/analysis"
-	"github.com/evsnn/evsnn/dataset"
-	"github.com/evsnn/evsnn/format/modelfile"
-	"github.com/evsnn/evsnn/network"
 	"github.com/evsnn/evsnn/train"
 )
 
@@ -41,133 +35,38 @@ type TrainCmd struct {
 	JSON        bool    `help:"Print a JSON summary (per-epoch loss, accuracy, time) on stdout."`
 }
 
-type trainJSON struct {
-	Output      string             `json:"output"`
-	SHA256      string             `json:"sha256"`
-	Source      string             `json:"source"`
-	Config      train.Config       `json:"config"`
-	Images      int                `json:"images"`
-	Workers     int                `json:"workers"`
-	Epochs      []train.EpochStats `json:"epochs"`
-	WallSeconds float64            `json:"wall_seconds"`
-}
-
 // Run implements the command.
 func (c *TrainCmd) Run(g *Globals) error {
-	start := time.Now()
-	tr, trainSet, err := c.trainer(g)
-	if err != nil {
-		return err
+	req := analysis.TrainRequest{
+		Output: c.Output, Seed: c.Seed, Layers: c.Layers, Resume: c.Resume,
+		Images: c.Images, TestImages: c.TestImages, NoTest: c.NoTest, Data: g.Data,
+		Config: train.Config{
+			Epochs: c.Epochs, BatchSize: c.Batch, LR: c.LR, Optimizer: c.Optimizer,
+			Momentum: c.Momentum, WeightDecay: c.WeightDecay, Schedule: c.Schedule,
+			StepEpochs: c.StepEpochs, Gamma: c.Gamma, Workers: c.Threads, Checkpoint: c.Checkpoint,
+		},
+		Progress: trainLogger(g),
 	}
-	cfg := tr.Config()
-	if c.TestImages < 0 {
-		return badInputf("--test-images %d: want 0 (all) or a positive count", c.TestImages)
+	if req.Config.Workers <= 0 {
+		req.Config.Workers = g.Workers
 	}
-	if !c.NoTest {
-		ts, err := g.Data.Test(c.TestImages)
+	if c.Arch != "" {
+		data, err := os.ReadFile(c.Arch)
 		if err != nil {
-			return err
+			return analysis.BadInput(err)
 		}
-		tr.SetTest(&train.Dataset{Images: ts.Images, Labels: ts.Labels})
+		req.Arch, req.ArchName = data, c.Arch
 	}
-	net := tr.Net()
-	net.Meta.Source = train.Source(cfg, trainSet.N, net)
-	arch, _ := train.Describe(net)
-	g.Log.Info().Int("images", trainSet.N).Int("params", net.NumParams()).Int("epochs", cfg.Epochs).
-		Int("batch", cfg.BatchSize).Str("optimizer", cfg.Optimizer).Float64("lr", cfg.LR).
-		Str("schedule", cfg.Schedule).Uint64("seed", cfg.Seed).Int("workers", cfg.Workers).
-		Str("layers", train.LayerList(arch)).Msg("training")
-
-	if err := tr.Run(g.Ctx, train.Dataset{Images: trainSet.Images, Labels: trainSet.Labels}, trainLogger(g)); err != nil {
-		if g.Ctx.Err() != nil {
-			g.Log.Warn().Str("resume_with", "--resume "+cfg.Checkpoint).Msg("training interrupted; checkpoint saved")
-		}
-		return err
-	}
-	if err := modelfile.Save(c.Output, net); err != nil {
-		return err
-	}
-	if err := os.Remove(cfg.Checkpoint); err != nil && !errors.Is(err, os.ErrNotExist) {
-		g.Log.Warn().Err(err).Msg("could not remove the checkpoint")
-	}
-	data, err := os.ReadFile(c.Output)
+	res, err := analysis.Train(g.Ctx, req, g.Env)
 	if err != nil {
 		return err
 	}
-	sum := sha256.Sum256(data)
-	g.Log.Info().Str("output", c.Output).Str("sha256", hex.EncodeToString(sum[:])).
-		Dur("wall", time.Since(start).Round(time.Second)).Msg("model written")
+	g.Log.Info().Str("output", res.Output).Str("sha256", res.SHA256).
+		Dur("wall", time.Duration(res.WallSeconds*float64(time.Second)).Round(time.Second)).Msg("model written")
 	if c.JSON {
-		return writeJSON(g.Out, trainJSON{Output: c.Output, SHA256: hex.EncodeToString(sum[:]), Source: net.Meta.Source,
-			Config: cfg, Images: trainSet.N, Workers: cfg.Workers, Epochs: tr.History,
-			WallSeconds: time.Since(start).Seconds()})
+		return writeJSON(g.Out, res)
 	}
 	return nil
-}
-
-// trainer sets up the run (a new one, or the one a checkpoint continues)
-// and loads its training images.
-func (c *TrainCmd) trainer(g *Globals) (*train.Trainer, *dataset.Set, error) {
-	cfg := train.Config{
-		Epochs: c.Epochs, BatchSize: c.Batch, LR: c.LR, Optimizer: c.Optimizer,
-		Momentum: c.Momentum, WeightDecay: c.WeightDecay, Schedule: c.Schedule,
-		StepEpochs: c.StepEpochs, Gamma: c.Gamma, Workers: c.Threads, Checkpoint: c.Checkpoint,
-	}
-	if cfg.Workers <= 0 {
-		cfg.Workers = g.Workers
-	}
-	if cfg.Checkpoint == "" {
-		cfg.Checkpoint = c.Output + ".ckpt"
-	}
-	if c.Images < 0 {
-		return nil, nil, badInputf("--images %d: want 0 (all) or a positive count", c.Images)
-	}
-	if c.Resume == "" {
-		cfg.Seed = 1
-		if c.Seed != nil {
-			cfg.Seed = *c.Seed
-		}
-		set, err := g.Data.Train(c.Images)
-		if err != nil {
-			return nil, nil, err
-		}
-		net, err := c.network(cfg.Seed, set.Shape())
-		if err != nil {
-			return nil, nil, analysis.BadInput(err)
-		}
-		if err := analysis.Fits(net, set); err != nil {
-			return nil, nil, err
-		}
-		tr, err := train.New(net, cfg)
-		return tr, set, analysis.BadInput(err)
-	}
-	if c.Arch != "" || c.Layers != "" {
-		return nil, nil, badInputf("--resume continues the checkpoint's network: --arch and --layers do not apply")
-	}
-	if c.Seed != nil && *c.Seed == 0 {
-		return nil, nil, badInputf("--seed 0 cannot be checked against a checkpoint; leave --seed out to keep the checkpoint's")
-	}
-	if c.Seed != nil {
-		cfg.Seed = *c.Seed // checked against the checkpoint's; 0 keeps it
-	}
-	tr, err := train.Resume(c.Resume, cfg)
-	if err != nil {
-		return nil, nil, analysis.BadInput(err)
-	}
-	e, b := tr.Position()
-	g.Log.Info().Str("checkpoint", c.Resume).Int("epoch", e+1).Int("batch", b).Msg("resuming")
-	if tr.Done() {
-		return nil, nil, badInputf("checkpoint %s: the run is already finished", c.Resume)
-	}
-	images := c.Images
-	if images == 0 && tr.Samples() != 60000 {
-		images = tr.Samples() // the checkpoint's --images
-	}
-	set, err := g.Data.Train(images)
-	if err != nil {
-		return nil, nil, err
-	}
-	return tr, set, analysis.Fits(tr.Net(), set)
 }
 
 // trainLogger logs every epoch, and the running loss every 10 s.
@@ -193,30 +92,6 @@ func trainLogger(g *Globals) func(train.Progress) {
 			Str("lr", fmt.Sprintf("%.3g", p.LR)).Dur("elapsed", p.Elapsed.Round(time.Second)).
 			Dur("eta", p.ETA.Round(time.Second)).Msg("training")
 	}
-}
-
-// network builds the untrained network for inputs of the given shape:
-// --arch, --layers or the default.
-func (c *TrainCmd) network(seed uint64, input []int) (*network.Network, error) {
-	switch {
-	case c.Arch != "":
-		data, err := os.ReadFile(c.Arch)
-		if err != nil {
-			return nil, err
-		}
-		net, err := train.ParseArchitecture(data, seed)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.Arch, err)
-		}
-		return net, nil
-	case c.Layers != "":
-		a, err := train.ParseLayers(c.Layers, input)
-		if err != nil {
-			return nil, err
-		}
-		return train.Build(a, seed)
-	}
-	return train.DefaultArchitecture(seed), nil
 }
 
 func pct(x float64) string { return fmt.Sprintf("%.2f%%", 100*x) }

@@ -1,7 +1,6 @@
 package onnx_test
 
 import (
-	"encoding/json"
 	"math"
 	"os"
 	"slices"
@@ -18,41 +17,12 @@ import (
 // conv, a MaxPool, an identity block and a downsampling block with a 1×1
 // strided shortcut conv, GlobalAveragePool, Flatten, Gemm.
 const (
-	resnetModel    = "../../testdata/mnist_resnet.onnx"
-	resnetExpected = "../../testdata/mnist_resnet_expected.json"
+	resnetModel = "../../testdata/mnist_resnet.onnx"
 )
-
-type resnetExp struct {
-	Graph   [][]any     `json:"graph"` // [name, kind, [inputs]]
-	Spiking []string    `json:"spiking_layers"`
-	Correct int         `json:"ann_test_correct"`
-	Logits  [][]float64 `json:"ann_logits_first16_test"`
-	Labels  []int       `json:"labels_first16_test"`
-}
-
-func loadResNetExp(t *testing.T) *resnetExp {
-	t.Helper()
-	raw, err := os.ReadFile(resnetExpected)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var e resnetExp
-	if err := json.Unmarshal(raw, &e); err != nil {
-		t.Fatal(err)
-	}
-	if len(e.Graph) == 0 || len(e.Logits) != 16 {
-		t.Fatalf("%s: %d graph nodes, %d logit rows", resnetExpected, len(e.Graph), len(e.Logits))
-	}
-	return &e
-}
 
 func importResNet(t *testing.T) *network.Network {
 	t.Helper()
-	net, err := onnx.Import(resnetModel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return net
+	return fixture.ResNet(t)
 }
 
 // TestResNetFixtureGraph checks the imported graph against the fixture's
@@ -61,7 +31,7 @@ func importResNet(t *testing.T) *network.Network {
 // ReLUs in order.
 func TestResNetFixtureGraph(t *testing.T) {
 	net := importResNet(t)
-	exp := loadResNetExp(t)
+	exp := fixture.LoadResNetExpected(t)
 	if !net.Input.Equal(network.Shape{1, 28, 28}) || net.Meta.Source != "onnx:mnist_resnet.onnx" {
 		t.Errorf("input %v, source %q", net.Input, net.Meta.Source)
 	}
@@ -93,11 +63,11 @@ func TestResNetFixtureGraph(t *testing.T) {
 		}
 	}
 	var spiking []int
-	for _, name := range exp.Spiking {
+	for _, name := range exp.SpikingLayers {
 		spiking = append(spiking, index[name])
 	}
 	if got := net.SpikingLayers(); !slices.Equal(got, spiking) {
-		t.Errorf("spiking layers %v, fixture %v (%v)", got, spiking, exp.Spiking)
+		t.Errorf("spiking layers %v, fixture %v (%v)", got, spiking, exp.SpikingLayers)
 	}
 
 	// The names come from the PyTorch module paths (emit.go).
@@ -131,7 +101,7 @@ func TestResNetFixtureGraph(t *testing.T) {
 // with PyTorch's.
 func TestResNetFixtureLogits(t *testing.T) {
 	net := importResNet(t)
-	exp := loadResNetExp(t)
+	exp := fixture.LoadResNetExpected(t)
 	x, n := readIDXImages(t, first16Images)
 	act, err := net.Forward(x, n)
 	if err != nil {
@@ -170,7 +140,7 @@ func TestResNetFixtureAccuracy(t *testing.T) {
 		t.Skip("runs the ResNet on 10,000 images: skipped with -race and -short")
 	}
 	net := importResNet(t)
-	exp := loadResNetExp(t)
+	exp := fixture.LoadResNetExpected(t)
 	x, labels := fixture.MNIST(t, "test", 0)
 	preds, err := net.Predict(x, len(labels), 500)
 	if err != nil {
@@ -182,9 +152,9 @@ func TestResNetFixtureAccuracy(t *testing.T) {
 			correct++
 		}
 	}
-	t.Logf("%d of %d test images correct (PyTorch: %d)", correct, len(labels), exp.Correct)
-	if correct != exp.Correct {
-		t.Errorf("%d correct, PyTorch %d", correct, exp.Correct)
+	t.Logf("%d of %d test images correct (PyTorch: %d)", correct, len(labels), exp.ANNTestCorrect)
+	if correct != exp.ANNTestCorrect {
+		t.Errorf("%d correct, PyTorch %d", correct, exp.ANNTestCorrect)
 	}
 }
 
