@@ -154,6 +154,9 @@ func (a *Analysis) conversionError(env Env) error {
 	if sub.N > 0 {
 		opts := a.Opts
 		opts.KeepCounts = true
+		// The error compares rates over T steps: an exit rule would cut
+		// the counts short.
+		opts.Exit = nil
 		res, err := a.Options.Engine.Run(a.SNN, sub.Images, sub.Labels, opts)
 		if err != nil {
 			return BadInput(err)

@@ -62,6 +62,29 @@
 // sweep of them (one job array, a merge job with --dependency=afterok),
 // and SlurmPlan.Submit and Wait submit and follow them.
 //
+// # Early exit and time to accuracy
+//
+// Request.Exit ("exact", "margin:M[@S]", "loss:X[@S]") is resolved by
+// ResolveExit: loss:X traces the first 1,024 training images — never the
+// test set — and picks the smallest margin M whose accuracy there is within
+// X points of the full run's. TraceExits records one full run with every
+// image's prediction and margin after every step; Replay prices any margin
+// rule on it exactly (what an engine run with the rule gives, image for
+// image), Sweep marks the Pareto front of accuracy against mean steps, and
+// SimulateWith adds VsFull, Sweep and Record (every spike to a
+// format/spikes file) to a simulation. Inputs.FindTarget is `bench
+// --target-accuracy`: candidates T × calibration pipeline × exit rule,
+// priced on traces, the ones reaching the target timed on one core.
+//
+// # Recordings, pruning, sparse weights
+//
+// OpenRecording, SummariseRecording, WriteRecordingCSV and RecordingRaster
+// read a spike recording; RecordingResult and LoadRecordedRun rebuild the
+// run's per-layer spikes, SOPs and profile from it (report.WriteRecorded).
+// PruneModel is `evsnn prune` (convert.Prune, then conversion or
+// calibration, accuracy and SOPs before and after); ImportCSR replaces a
+// Linear layer's weights by a scipy.sparse CSR matrix.
+//
 // # Environment and errors
 //
 // Env says where logs go (a *slog.Logger; nil: nowhere) and how the

@@ -25,6 +25,12 @@ type Request struct {
 	Shard Shard
 	// Version is the evsnn version a partial result records.
 	Version string
+	// Exit, if set, is an early-exit rule as ResolveExit reads it
+	// ("exact", "margin:M@S", "loss:X@S"); it overrides Opts.Exit.
+	// Engine is the engine a loss:X target is calibrated with (nil: the
+	// event engine).
+	Exit   string
+	Engine network.Engine
 }
 
 // Inputs are what a run works on, loaded and checked: the model as given,
@@ -44,6 +50,9 @@ type Inputs struct {
 	// Request asked for a shard. See Part.
 	Provenance *Provenance
 	Shard      ShardRange
+	// Exit is the early-exit rule as asked for and resolved (nil when
+	// Request.Exit was empty); Opts.Exit is its Rule.
+	Exit *ExitChoice
 }
 
 // ShardRange is shard K of N of a run and its images [First, End).
@@ -92,6 +101,12 @@ func Prepare(req Request, env Env) (*Inputs, error) {
 		return nil, err
 	}
 	warnFittedT(in.SNN, req.Opts.T, env)
+	if req.Exit != "" {
+		if in.Exit, err = ResolveExit(req.Exit, req.Engine, in.SNN, req.Data, req.Opts, env); err != nil {
+			return nil, err
+		}
+		in.Opts.Exit = in.Exit.Rule
+	}
 	if !req.Shard.IsZero() {
 		if err := in.shard(req, env); err != nil {
 			return nil, err

@@ -141,6 +141,7 @@ func MergeParts(parts []*Part, names []string) (*Merged, error) {
 	switch ref.Command {
 	case "simulate":
 		m.Simulation = newSimulation(runs["run"], opts, ref.SNN)
+		m.Simulation.setExit(o.Exit)
 	case "compare":
 		m.Comparison = CompareResults(labels, ann, annWall, runs["dense"], runs["event"])
 		m.Comparison.ANNSource = ref.ANN.Source

@@ -47,9 +47,29 @@ type Simulation struct {
 	Layers         []SimLayer        `json:"layers"`
 	WallSeconds    float64           `json:"wall_seconds"`
 	Model          *network.Metadata `json:"model,omitempty"`
+	// Exit is the early-exit rule the run used (omitted: none), and
+	// ExitCalibration how a loss:X target picked it.
+	Exit            string           `json:"exit,omitempty"`
+	ExitCalibration *ExitCalibration `json:"exit_calibration,omitempty"`
+	// Steps are the steps per image of a run with an exit rule.
+	Steps *StepStats `json:"steps,omitempty"`
+	// VsFull compares a run with an exit rule with the full run of the
+	// same images (SimulateOptions.VsFull).
+	VsFull *ExitVsFull `json:"vs_full,omitempty"`
+	// Sweep is the margin rule swept over M on the full run
+	// (SimulateOptions.Sweep).
+	Sweep *ExitSweep `json:"exit_sweep,omitempty"`
+	// Recording is where the run's spikes were recorded
+	// (SimulateOptions.Record). A merged run has none: each shard records
+	// its own images.
+	Recording *Recording `json:"recording,omitempty"`
 
-	// Result is the engine's result the fields above are taken from.
-	Result *network.SimResult `json:"-"`
+	// Result is the engine's result the fields above are taken from, and
+	// Full the full run VsFull and Sweep come from (nil without them),
+	// with each image's settled step.
+	Result  *network.SimResult `json:"-"`
+	Full    *network.SimResult `json:"-"`
+	Settled []int              `json:"-"`
 }
 
 // SimLayer is one spiking layer of a Simulation.
@@ -62,13 +82,135 @@ type SimLayer struct {
 	SpikesByStep []int64 `json:"spikes_by_step"`
 }
 
-// Simulate runs engine on the inputs.
+// Simulate runs engine on the inputs (with their exit rule, if any).
 func (in *Inputs) Simulate(engine network.Engine, env Env) (*Simulation, error) {
-	res, err := Simulate(engine, in.SNN, in.Set, in.Opts, env)
+	return in.SimulateWith(engine, SimulateOptions{}, env)
+}
+
+// SimulateOptions are what a simulation does besides the run itself.
+type SimulateOptions struct {
+	// VsFull, with an exit rule, also runs the full T steps on the same
+	// images (traced: ExitTrace) and compares (Simulation.VsFull).
+	VsFull bool
+	// Sweep traces the full run and sweeps the margin rule margin:M@S
+	// over M (Margins; nil: picked from the curve) with S = MinSteps
+	// (Simulation.Sweep). Not on a shard: the sweep needs every image's
+	// margins.
+	Sweep    bool
+	MinSteps int
+	Margins  []float64
+	// Record, if set, records every spike of the run (the exit run, with
+	// an exit rule) to this file (format/spikes), atomically; Provenance
+	// goes into its header besides what the run knows (the command line,
+	// say).
+	Record     string
+	Provenance map[string]string
+}
+
+// SimulateWith runs engine on the inputs with their exit rule
+// (Inputs.Exit) and does what o asks besides.
+func (in *Inputs) SimulateWith(engine network.Engine, o SimulateOptions, env Env) (*Simulation, error) {
+	if o.Sweep && in.Sharded() {
+		return nil, BadInput(fmt.Errorf("--exit-sweep needs the margins of every image: run it without --shard"))
+	}
+	hasExit := in.Opts.Exit != nil
+	var tr *ExitTrace
+	if o.Sweep || (o.VsFull && hasExit) {
+		full := in.Opts
+		full.Exit = nil
+		var rec *recorder
+		if !hasExit && o.Record != "" {
+			var err error
+			if rec, full, err = in.record(o, engine.Name(), full); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		tr, err = TraceExits(engine, in.SNN, in.Set, full, env)
+		if err != nil {
+			if rec != nil {
+				rec.abort()
+			}
+			return nil, err
+		}
+		if !hasExit {
+			sim := NewSimulation(tr.Result, in.Opts, in.SNN)
+			if err := in.finishSim(sim, tr, o, rec); err != nil {
+				return nil, err
+			}
+			return sim, nil
+		}
+	}
+	opts := in.Opts
+	var rec *recorder
+	if o.Record != "" {
+		var err error
+		if rec, opts, err = in.record(o, engine.Name(), opts); err != nil {
+			return nil, err
+		}
+	}
+	res, err := Simulate(engine, in.SNN, in.Set, opts, env)
 	if err != nil {
+		if rec != nil {
+			rec.abort()
+		}
 		return nil, err
 	}
-	return NewSimulation(res, in.Opts, in.SNN), nil
+	sim := NewSimulation(res, in.Opts, in.SNN)
+	if err := in.finishSim(sim, tr, o, rec); err != nil {
+		return nil, err
+	}
+	return sim, nil
+}
+
+// record starts recording the run with opts and returns the options that
+// feed the recorder.
+func (in *Inputs) record(o SimulateOptions, engine string, opts network.SimOptions) (*recorder, network.SimOptions, error) {
+	rec, err := in.newRecorder(o.Record, engine, opts, o.Provenance)
+	if err != nil {
+		return nil, opts, err
+	}
+	opts.RecordSpikes = true
+	prev := opts.OnImage
+	opts.OnImage = func(i int, r *network.ImageRecord) error {
+		if prev != nil {
+			if err := prev(i, r); err != nil {
+				return err
+			}
+		}
+		return rec.onImage(i, r)
+	}
+	return rec, opts, nil
+}
+
+// finishSim adds the exit figures, the sweep and the recording to sim.
+func (in *Inputs) finishSim(sim *Simulation, tr *ExitTrace, o SimulateOptions, rec *recorder) error {
+	if in.Exit != nil {
+		sim.ExitCalibration = in.Exit.Calibration
+	}
+	if tr != nil && in.Opts.Exit != nil {
+		sim.Full, sim.Settled = tr.Result, tr.settled
+		vs, err := CompareExit(sim.Exit, sim.Result, tr.Result, tr.settled, in.Shard.First)
+		if err != nil {
+			return err
+		}
+		sim.VsFull = vs
+	}
+	if tr != nil && o.Sweep {
+		sw, err := tr.Sweep(o.MinSteps, o.Margins)
+		if err != nil {
+			return err
+		}
+		sim.Sweep = sw
+	}
+	if rec != nil {
+		r, err := rec.close(sim.Result)
+		if err != nil {
+			return err
+		}
+		sim.Recording = r
+	}
+	return nil
 }
 
 // NewSimulation describes a run of net with opts.
@@ -92,6 +234,9 @@ func newSimulation(res *network.SimResult, opts network.SimOptions, meta *networ
 	if opts.Encoding == network.EncodingPoisson {
 		out.Seed = opts.Seed
 		out.InputSpikes, out.InputSOPs = res.InputSpikes, res.InputSOPs
+	}
+	if opts.Exit != nil {
+		out.setExit(opts.Exit.String())
 	}
 	for _, l := range res.Layers {
 		rate := float64(l.Spikes) / (float64(l.Neurons) * float64(res.T) * float64(res.Images))
@@ -121,6 +266,23 @@ func (s *Simulation) WriteText(w io.Writer) error {
 		}
 		tw.Flush()
 	}
+	if s.Steps != nil {
+		fmt.Fprintf(ew, "early exit %s", s.Exit)
+		if c := s.ExitCalibration; c != nil {
+			fmt.Fprintf(ew, " (picked for %s on %d calibration images: %.2f %% there, full run %.2f %%, %.2f mean steps)", c.Target, c.Images, 100*c.Accuracy, 100*c.FullAccuracy, c.MeanSteps)
+		}
+		fmt.Fprintln(ew)
+		s.Steps.WriteText(ew)
+	}
+	if s.VsFull != nil {
+		s.VsFull.WriteText(ew)
+	}
+	if s.Sweep != nil {
+		s.Sweep.WriteText(ew)
+	}
+	if r := s.Recording; r != nil {
+		fmt.Fprintf(ew, "spikes recorded to %s: %d bytes, %.3f bytes per spike\n", r.Path, r.Bytes, r.BytesPerSpike)
+	}
 	return flush(w, ew)
 }
 
@@ -137,4 +299,14 @@ func reportSteps(T int) []int {
 func flush(w io.Writer, b *bytes.Buffer) error {
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// setExit records that the run used the early-exit rule named exit ("":
+// none) and summarises its steps per image.
+func (s *Simulation) setExit(exit string) {
+	if exit == "" || s.Result == nil {
+		return
+	}
+	s.Exit = exit
+	s.Steps = NewStepStats(s.Result.Steps, s.Result.T)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/evsnn/evsnn/internal/cputime"
+	"github.com/evsnn/evsnn/internal/fixture"
 
 	"github.com/evsnn/evsnn/network"
 )
@@ -12,8 +13,20 @@ import (
 // BenchmarkFixtureLight times the light pipeline on the fixture at T=4
 // (the budget: ≤ 30 s on one core).
 func BenchmarkFixtureLight(b *testing.B) {
-	ann := fixtureANN(b)
-	calib := mnistSet(b, "train", DefaultImages).Images
+	ann := fixture.LeNet(b)
+	calib, _ := fixture.MNIST(b, "train", DefaultImages)
+	for b.Loop() {
+		if _, _, err := Calibrate(ann, calib, Options{T: 4, Method: Light}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkResNetLight times the light pipeline on the ResNet fixture at
+// T=4 (budget: ≤ 30 s of CPU on one core).
+func BenchmarkResNetLight(b *testing.B) {
+	ann := fixture.ResNet(b)
+	calib, _ := fixture.MNIST(b, "train", DefaultImages)
 	for b.Loop() {
 		if _, _, err := Calibrate(ann, calib, Options{T: 4, Method: Light}); err != nil {
 			b.Fatal(err)

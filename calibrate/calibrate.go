@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/evsnn/evsnn/convert"
@@ -28,11 +29,19 @@ type Options struct {
 	Candidates int
 	Step       float64
 	// FullSearch evaluates every candidate. By default the search is
-	// coarse to fine: every 5th candidate, then the 8 around the best (27
-	// evaluations instead of 95).
+	// coarse to fine: every 5th candidate, then the 8 around the best one
+	// (per layer: around each of the best two; at most 35 evaluations
+	// instead of 95).
 	FullSearch bool
-	// PerChannel searches one threshold per output channel instead of one
-	// per layer (the search, like BC, is separable over channels).
+	// PerLayer searches one threshold per layer, as Li et al. do, instead
+	// of one per output channel (per neuron for a Linear layer), the
+	// default: the search, like BC, is separable over channels, and per
+	// channel it does not depend on how the ANN's channels are scaled —
+	// BatchNorm folding scales them arbitrarily — while one threshold per
+	// layer fails at small T on such networks (see the table in doc.go).
+	PerLayer bool
+	// PerChannel asks for one threshold per channel, the default; it is
+	// kept for callers that set it and cannot be combined with PerLayer.
 	PerChannel bool
 
 	// Neuron model when net is an ANN (an SNN keeps its own): Alpha 1 (IF)
@@ -63,6 +72,10 @@ type Options struct {
 	Engine network.Engine
 	// Progress, if set, is called after each layer.
 	Progress func(LayerReport)
+
+	// study selects variants of the method for the comparison of
+	// study_test.go (the table in doc.go); the zero value is the method.
+	study study
 }
 
 // Default values of the tunable options.
@@ -78,6 +91,10 @@ func (o *Options) setDefaults() error {
 	if o.T < 1 || o.T > 1<<20 {
 		return fmt.Errorf("T = %d: must be between 1 and %d", o.T, 1<<20)
 	}
+	if o.PerLayer && o.PerChannel {
+		return fmt.Errorf("thresholds: per layer and per channel both asked for")
+	}
+	o.PerChannel = !o.PerLayer
 	if o.Candidates == 0 {
 		o.Candidates = DefaultCandidates
 	}
@@ -113,11 +130,13 @@ func (o *Options) setDefaults() error {
 
 // Report is what a calibration did, layer by layer.
 type Report struct {
-	Method string        `json:"method"`
-	T      int           `json:"T"`
-	Images int           `json:"images"`
-	Seed   uint64        `json:"seed"`
-	Layers []LayerReport `json:"layers"`
+	Method string `json:"method"`
+	T      int    `json:"T"`
+	Images int    `json:"images"`
+	Seed   uint64 `json:"seed"`
+	// Thresholds is "per-channel" (the default) or "per-layer".
+	Thresholds string        `json:"thresholds"`
+	Layers     []LayerReport `json:"layers"`
 	// Engine is the engine that re-measured the errors, if any.
 	Engine      string        `json:"engine,omitempty"`
 	Wall        time.Duration `json:"-"`
@@ -195,14 +214,20 @@ func CalibrateContext(ctx context.Context, net *network.Network, images []float3
 		return nil, nil, fmt.Errorf("calibration images: %d values is not a whole number of %v inputs", len(images), net.Input)
 	}
 	count := len(images) / size
+	for i, v := range images {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, nil, fmt.Errorf("calibration image %d: value %d is %v", i/size, i%size, v)
+		}
+	}
 	ann, spk, err := recoverANN(net, &opts)
 	if err != nil {
 		return nil, nil, err
 	}
-	stages, err := planStages(ann)
+	pl, err := planStages(ann)
 	if err != nil {
 		return nil, nil, err
 	}
+	stages := pl.stages
 	la, err := convert.Activations(ann, images, count)
 	if err != nil {
 		return nil, nil, err
@@ -238,23 +263,44 @@ func CalibrateContext(ctx context.Context, net *network.Network, images []float3
 		s := snn.Layers[st.index].(*network.Spiking)
 		s.Alpha, s.Reset, s.V0Fraction = spk[k].Alpha, spk[k].Reset, spk[k].V0Fraction
 	}
-	c := &calibrator{ctx: ctx, opts: opts, snn: snn, stages: stages, images: images, count: count, xs: xs}
-	rep := &Report{Method: opts.Method.String(), T: opts.T, Images: count, Seed: opts.Seed}
-	var prev *layerResult
+	shapes, err := snn.Shapes()
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &calibrator{ctx: ctx, opts: opts, snn: snn, shapes: shapes, plan: pl, images: images, count: count, xs: xs,
+		spikes: map[int]*spikes{}, life: pl.sourceLife(), sub: subsets{count, count}}
+	if h := opts.study.heldOut; h > 0 {
+		c.sub.fit = max(1, count-int(h*float64(count)))
+	}
+	c.sub.stat = c.sub.fit
+	if n := opts.study.statImages; n > 0 {
+		c.sub.stat = min(n, c.sub.fit)
+	}
+	rep := &Report{Method: opts.Method.String(), T: opts.T, Images: count, Seed: opts.Seed, Thresholds: "per-channel"}
+	if opts.PerLayer {
+		rep.Thresholds = "per-layer"
+	}
 	finals := make([][]int32, len(stages))
 	for k := range stages {
-		lr, res, err := c.layer(k, prev)
+		lr, m, err := c.layer(k)
 		if err != nil {
 			return nil, nil, err
 		}
-		finals[k] = res.counts
+		finals[k] = m.counts
 		rep.Layers = append(rep.Layers, lr)
 		if opts.Progress != nil {
 			opts.Progress(lr)
 		}
-		prev = res
 	}
 	snn.Meta.Calibration = &network.Calibration{Method: opts.Method.String(), T: opts.T, Images: count, Seed: opts.Seed}
+	for _, l := range rep.Layers {
+		cl := network.CalibrationLayer{Name: l.Name, Threshold: append([]float32(nil), l.Threshold...),
+			ErrorBefore: l.Steps[0].After, ErrorAfter: l.Error}
+		for _, s := range l.Steps[1:] {
+			cl.Steps = append(cl.Steps, network.CalibrationStep{Step: s.Step, Kept: s.Kept, ErrorBefore: s.Before, ErrorAfter: s.After, Detail: s.Detail})
+		}
+		snn.Meta.Calibration.Layers = append(snn.Meta.Calibration.Layers, cl)
+	}
 	cv := snn.Meta.Conversion
 	if opts.Method.Search {
 		cv.Statistic = "search"
@@ -305,16 +351,20 @@ func recoverANN(net *network.Network, opts *Options) (*network.Network, []*netwo
 			}
 			spk = append(spk, &s)
 			ann.Layers[i] = &network.ReLU{LayerName: l.LayerName}
-			if cv := net.Meta.Conversion; cv != nil && cv.BiasShift && cv.BiasShiftT > 0 && i > 0 {
+			if cv := net.Meta.Conversion; cv != nil && cv.BiasShift && cv.BiasShiftT > 0 {
 				opts.Method.Shift = true
+				j := net.InputOf(i)
 				var bias []float32
-				switch w := ann.Layers[i-1].(type) {
+				switch w := ann.Layers[j].(type) {
 				case *network.Conv2d:
 					bias = w.Bias
 				case *network.Linear:
 					bias = w.Bias
-				default:
-					return nil, nil, fmt.Errorf("layer %q: bias shift recorded but no conv2d or linear before it", l.LayerName)
+				case *network.Add:
+					bias = w.Bias
+				}
+				if bias == nil {
+					return nil, nil, fmt.Errorf("layer %q: bias shift recorded but no conv2d, linear or add bias before it", l.LayerName)
 				}
 				per := shapes[i].Size() / shapes[i][0]
 				for c := range bias {

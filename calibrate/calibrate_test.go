@@ -1,13 +1,18 @@
 package calibrate
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/evsnn/evsnn/format/modelfile"
+	"github.com/evsnn/evsnn/internal/testenv"
 	"github.com/evsnn/evsnn/network"
 )
 
@@ -58,129 +63,73 @@ func randomImages(seed uint64, n, size int) []float32 {
 	return x
 }
 
-// TestLayerSimulatorMatchesNaive checks the calibrator's layer-by-layer
-// simulator (recorded spike trains, sparse drive, closed-form-free
-// dynamics) against a step-by-step simulation of SPEC §2, spike count for
-// spike count, for several neuron models.
-func TestLayerSimulatorMatchesNaive(t *testing.T) {
-	images := randomImages(3, 20, 64)
-	for _, tc := range []struct {
-		name  string
-		T     int
-		setup func(*network.Spiking, int)
-	}{
-		{"if-soft", 8, func(*network.Spiking, int) {}},
-		{"lif-hard", 6, func(s *network.Spiking, _ int) { s.Alpha, s.Reset = 0.8, network.ResetHard }},
-		{"v0-half-per-channel", 5, func(s *network.Spiking, k int) {
-			s.V0Fraction = 0.5
-			if k < 2 {
-				s.Threshold = []float32{0.3, 0.5, 0.7, 0.9, 1.1, 1.3}[:[]int{4, 6}[k]]
-			}
-		}},
-		{"v0-per-neuron", 4, func(s *network.Spiking, k int) {
-			n := []int{256, 96, 16}[k]
-			s.V0 = make([]float32, n)
-			for j := range s.V0 {
-				s.V0[j] = float32(j%7)*0.1 - 0.3
-			}
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			net := smallNet(1)
-			k := 0
-			for i, l := range net.Layers {
-				if l.Kind() == network.KindReLU {
-					s := &network.Spiking{LayerName: l.Name(), Threshold: []float32{0.6 + 0.2*float32(k)}, Alpha: 1, Reset: network.ResetSoft}
-					tc.setup(s, k)
-					net.Layers[i] = s
-					k++
-				}
-			}
-			if err := net.Validate(); err != nil {
-				t.Fatal(err)
-			}
-			wantPred, wantCounts := naiveRun(t, net, images, tc.T)
-			gotPred, gotCounts := layeredRun(t, net, images, tc.T)
-			total := 0
-			for k := range wantCounts {
-				diff := 0
-				for i := range wantCounts[k] {
-					total += int(wantCounts[k][i])
-					if wantCounts[k][i] != gotCounts[k][i] {
-						diff++
-					}
-				}
-				// The drive is summed in another order than the naive
-				// conv/linear kernels: allow a rare rounding tie.
-				if diff > len(wantCounts[k])/1000 {
-					t.Errorf("layer %d: %d of %d spike counts differ", k, diff, len(wantCounts[k]))
-				}
-			}
-			if total == 0 {
-				t.Fatal("no spikes at all: the test network is dead")
-			}
-			if !reflect.DeepEqual(wantPred, gotPred) {
-				t.Errorf("predictions differ:\nnaive   %v\nlayered %v", wantPred, gotPred)
-			}
-		})
-	}
-}
-
-// TestErrorFallsAtEachStep checks on a small network that the layer's
+// TestErrorFallsAtEachStep checks, on a chain and on graphs (residual
+// blocks with identity and 1×1-conv shortcuts, MaxPools), that the layer's
 // conversion error falls at each step of each pipeline: every step that is
-// kept lowers it, and a correction that would raise it is undone (after
-// trying it at half and quarter strength), so the error never rises.
+// kept lowers it and one that would raise it is undone, so it never
+// rises; on the chain every single step alone lowers it on every layer.
 func TestErrorFallsAtEachStep(t *testing.T) {
-	net := smallNet(2)
-	images := randomImages(5, 128, 64)
-	for _, tc := range []struct {
-		method string
-		T      int
-	}{
-		{"light", 4},
-		{"advanced", 4},
-		{"advanced,wc", 8},
-		{"search,shift,bc,pc", 16},
-		{"shift,wc,bc", 4},
-		{"bc", 8},
-		{"pc", 8},
-		{"shift", 4},
-		{"search", 8},
-	} {
-		t.Run(tc.method, func(t *testing.T) {
-			m, err := ParseMethod(tc.method)
-			if err != nil {
-				t.Fatal(err)
-			}
-			single := !strings.Contains(tc.method, ",") && !strings.Contains(tc.method, "light") && !strings.Contains(tc.method, "advanced")
-			_, rep, err := Calibrate(net, images, Options{T: tc.T, Method: m, Seed: 1, WCIters: 100, WCLR: 1e-3})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, l := range rep.Layers {
-				t.Logf("%s: %s", l.Name, stepsString(l.Steps))
-				errNow := l.Steps[0].After
-				for _, s := range l.Steps[1:] {
-					if s.Before != errNow {
-						t.Errorf("%s, step %s starts from error %.5g, the previous step left %.5g", l.Name, s.Step, s.Before, errNow)
-					}
-					if s.Kept {
-						if !(s.After < s.Before) {
-							t.Errorf("%s, step %s kept although the error %.5g → %.5g does not fall", l.Name, s.Step, s.Before, s.After)
+	type net struct {
+		name   string
+		ann    *network.Network
+		images []float32
+	}
+	nets := []net{{"chain", smallNet(2), randomImages(5, 128, 64)}}
+	graphImages, wcIters := 96, 100
+	if testenv.RaceEnabled {
+		graphImages, wcIters = 32, 30
+	}
+	for _, kind := range []string{"resnet", "vgg"} {
+		ann, images := randomANN(t, kind, graphImages)
+		nets = append(nets, net{kind, ann, images})
+	}
+	for _, n := range nets {
+		for _, tc := range []struct {
+			method string
+			T      int
+		}{
+			{"light", 4},
+			{"advanced", 4},
+			{"advanced,wc", 8},
+			{"search,shift,bc,pc", 16},
+			{"shift,wc,bc", 4},
+			{"bc", 8},
+			{"pc", 8},
+			{"shift", 4},
+			{"search", 8},
+		} {
+			t.Run(n.name+"/"+tc.method, func(t *testing.T) {
+				m, err := ParseMethod(tc.method)
+				if err != nil {
+					t.Fatal(err)
+				}
+				single := !strings.Contains(tc.method, ",") && !strings.Contains(tc.method, "light") && !strings.Contains(tc.method, "advanced")
+				_, rep, err := Calibrate(n.ann, n.images, Options{T: tc.T, Method: m, Seed: 1, WCIters: wcIters, WCLR: 1e-3})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, l := range rep.Layers {
+					errNow := l.Steps[0].After
+					for _, s := range l.Steps[1:] {
+						if s.Before != errNow {
+							t.Errorf("%s, step %s starts from error %.5g, the previous step left %.5g", l.Name, s.Step, s.Before, errNow)
 						}
-						errNow = s.After
+						if s.Kept {
+							if !(s.After < s.Before) {
+								t.Errorf("%s, step %s kept although the error %.5g → %.5g does not fall", l.Name, s.Step, s.Before, s.After)
+							}
+							errNow = s.After
+						}
+					}
+					if l.Error != errNow || l.Error > l.Steps[0].After {
+						t.Errorf("%s: error %.5g → %.5g overall", l.Name, l.Steps[0].After, l.Error)
+					}
+					if n.name == "chain" && single && (len(l.Steps) != 2 || !l.Steps[1].Kept) {
+						t.Errorf("%s: %s alone did not lower the error: %s", l.Name, tc.method, stepsString(l.Steps))
 					}
 				}
-				if l.Error != errNow || !(l.Error < l.Steps[0].After) {
-					t.Errorf("%s: error %.5g → %.5g overall", l.Name, l.Steps[0].After, l.Error)
-				}
-				// A single step applied to the plain conversion lowers the
-				// error by itself, at full strength, on every layer.
-				if single && (len(l.Steps) != 2 || !l.Steps[1].Kept) {
-					t.Errorf("%s: %s alone did not lower the error at full strength: %s", l.Name, tc.method, stepsString(l.Steps))
-				}
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -203,27 +152,54 @@ func formatFloat(f float64) string {
 	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", f), "0"), ".")
 }
 
-// TestDeterministic: the same inputs and seed give the same network for
-// any number of workers.
+// TestDeterministic: the same inputs and seed give the same network and
+// the same report (but for wall times) for any number of workers, on a
+// chain and on graphs (residual blocks, MaxPools).
 func TestDeterministic(t *testing.T) {
-	net := smallNet(3)
-	images := randomImages(9, 64, 64)
-	run := func(workers int) *network.Network {
-		snn, _, err := Calibrate(net, images, Options{T: 4, Method: AdvancedWC.union(Method{BC: true}), Seed: 42, Workers: workers, WCIters: 50})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return snn
+	type tc struct {
+		name   string
+		net    *network.Network
+		images []float32
 	}
-	a, b, c := run(1), run(3), run(1)
-	if !reflect.DeepEqual(a, b) || !reflect.DeepEqual(a, c) {
-		t.Fatal("calibration is not deterministic")
+	images, wcIters := 64, 50
+	if testenv.RaceEnabled {
+		images, wcIters = 24, 10
 	}
-	if cb := a.Meta.Calibration; cb == nil || cb.T != 4 || cb.Seed != 42 || cb.Images != 64 || cb.Method != "search,shift,wc,bc,pc" {
-		t.Fatalf("provenance %+v", a.Meta.Calibration)
+	cases := []tc{{"chain", smallNet(3), randomImages(9, images, 64)}}
+	for _, kind := range []string{"resnet", "vgg"} {
+		ann, x := randomANN(t, kind, images)
+		cases = append(cases, tc{kind, ann, x})
 	}
-	if net.IsSNN() || net.Meta.Calibration != nil {
-		t.Fatal("Calibrate modified its input")
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			run := func(workers int) (*network.Network, *Report) {
+				snn, rep, err := Calibrate(c.net, c.images, Options{T: 4, Method: AdvancedWC.union(Method{BC: true}), Seed: 42, Workers: workers, WCIters: wcIters})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rep.Wall, rep.WallSeconds = 0, 0
+				for i := range rep.Layers {
+					rep.Layers[i].Wall, rep.Layers[i].WallSeconds = 0, 0
+				}
+				return snn, rep
+			}
+			a, ra := run(1)
+			for _, w := range []int{2, 4, 1} {
+				b, rb := run(w)
+				if !reflect.DeepEqual(a, b) {
+					t.Fatalf("%d workers: the calibrated network differs from 1 worker's", w)
+				}
+				if !reflect.DeepEqual(ra, rb) {
+					t.Fatalf("%d workers: the calibration report differs from 1 worker's", w)
+				}
+			}
+			if cb := a.Meta.Calibration; cb == nil || cb.T != 4 || cb.Seed != 42 || cb.Images != images || cb.Method != "search,shift,wc,bc,pc" {
+				t.Fatalf("provenance %+v", a.Meta.Calibration)
+			}
+			if c.net.IsSNN() || c.net.Meta.Calibration != nil {
+				t.Fatal("Calibrate modified its input")
+			}
+		})
 	}
 }
 
@@ -311,9 +287,78 @@ func TestBadInput(t *testing.T) {
 		{"no images", nil, Options{T: 4, Method: Light}},
 		{"negative step", images, Options{T: 4, Method: Light, Step: -1}},
 		{"too many candidates", images, Options{T: 4, Method: Light, Candidates: 200}},
+		{"NaN pixel", nanImages(images), Options{T: 4, Method: Light}},
+		{"per layer and per channel", images, Options{T: 4, Method: Light, PerLayer: true, PerChannel: true}},
 	} {
 		if _, _, err := Calibrate(net, tc.images, tc.opts); err == nil {
 			t.Errorf("%s: no error", tc.name)
 		}
 	}
+}
+
+// TestProvenance: the calibrated network's Meta.Calibration carries every
+// layer's choices — threshold, the steps tried and kept, the errors — as
+// the report gives them, and they survive a JSON round trip and a model
+// file written and read back (format/modelfile).
+func TestProvenance(t *testing.T) {
+	ann, images := randomANN(t, "resnet", 32)
+	snn, rep, err := Calibrate(ann, images, Options{T: 4, Method: Light.union(Advanced), Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := snn.Meta.Calibration
+	if len(cb.Layers) != len(rep.Layers) || len(rep.Layers) != len(snn.SpikingLayers()) {
+		t.Fatalf("%d layers in the provenance, %d in the report, %d spiking layers", len(cb.Layers), len(rep.Layers), len(snn.SpikingLayers()))
+	}
+	for k, l := range rep.Layers {
+		p := cb.Layers[k]
+		sp := snn.Layers[snn.SpikingLayers()[k]].(*network.Spiking)
+		if p.Name != l.Name || p.Name != sp.LayerName || !reflect.DeepEqual(p.Threshold, sp.Threshold) || p.ErrorAfter != l.Error || p.ErrorBefore != l.Steps[0].After {
+			t.Errorf("layer %d: provenance %+v, report %+v", k, p, l)
+		}
+		if len(p.Steps) != len(l.Steps)-1 {
+			t.Fatalf("layer %d: %d steps in the provenance, %d in the report", k, len(p.Steps), len(l.Steps)-1)
+		}
+		for i, s := range l.Steps[1:] {
+			if q := p.Steps[i]; q.Step != s.Step || q.Kept != s.Kept || q.ErrorBefore != s.Before || q.ErrorAfter != s.After || q.Detail != s.Detail {
+				t.Errorf("layer %d step %d: provenance %+v, report %+v", k, i, q, s)
+			}
+		}
+	}
+	b, err := json.Marshal(snn.Meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back network.Metadata
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Calibration, cb) {
+		t.Errorf("JSON round trip: %+v, want %+v", back.Calibration, cb)
+	}
+	path := filepath.Join(t.TempDir(), "calibrated.evsnn")
+	if err := modelfile.Save(path, snn); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := modelfile.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(loaded.Meta.Calibration, cb) {
+		t.Errorf("model file round trip: %+v, want %+v", loaded.Meta.Calibration, cb)
+	}
+	for k, i := range loaded.SpikingLayers() {
+		if got := loaded.Layers[i].(*network.Spiking).Threshold; !reflect.DeepEqual(got, cb.Layers[k].Threshold) {
+			t.Errorf("model file: layer %d θ %v, provenance %v", k, got, cb.Layers[k].Threshold)
+		}
+	}
+	if c := snn.Clone(); !reflect.DeepEqual(c.Meta.Calibration, cb) || &c.Meta.Calibration.Layers[0] == &cb.Layers[0] {
+		t.Error("Clone does not deep-copy the calibration provenance")
+	}
+}
+
+func nanImages(x []float32) []float32 {
+	y := append([]float32(nil), x...)
+	y[70] = float32(math.NaN())
+	return y
 }

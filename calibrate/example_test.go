@@ -38,14 +38,13 @@ func Example() {
 		}
 	}
 	cb := snn.Meta.Calibration
-	fmt.Printf("calibrated %s for T=%d on %d images\n", cb.Method, cb.T, cb.Images)
-	// Bias correction would raise the error here at full and half
-	// strength and leaves it as it is at quarter strength, so it is undone.
+	fmt.Printf("calibrated %s for T=%d on %d images, θ = %.3f\n", cb.Method, cb.T, cb.Images, cb.Layers[0].Threshold)
+	// The search picks one threshold per neuron of fc1. Bias correction
+	// would not lower either neuron's error at any strength here, so it
+	// is undone, and the provenance says so.
 
 	// Output:
-	// relu1 search+shift error 0.0793 → 0.0157 kept=true
-	// relu1 bc           error 0.0157 → 0.0163 kept=false
-	// relu1 bc           error 0.0157 → 0.0158 kept=false
-	// relu1 bc           error 0.0157 → 0.0157 kept=false
-	// calibrated search,shift,bc for T=4 on 121 images
+	// relu1 search+shift error 0.0610 → 0.0125 kept=true
+	// relu1 bc           error 0.0125 → 0.0125 kept=false
+	// calibrated search,shift,bc for T=4 on 121 images, θ = [1.302 0.840]
 }

@@ -1,65 +1,10 @@
 package calibrate
 
 import (
-	"fmt"
-	"math/bits"
-
 	pool "github.com/evsnn/evsnn/internal/parallel"
 
 	"github.com/evsnn/evsnn/network"
 )
-
-// stage is one spiking layer of the network and the part of the network
-// that feeds it: the previous spiking layer (or the input), the linear
-// weight-free layers after it (AvgPool2d, Flatten) and the weighted layer
-// (Conv2d or Linear) right before the spiking layer.
-type stage struct {
-	index    int           // the spiking (or, in the ANN, ReLU) layer
-	weighted int           // the Conv2d or Linear layer before it
-	from     int           // the previous spiking layer, -1 for the input
-	srcShape network.Shape // output shape of layer from (or the input shape)
-	inShape  network.Shape // input shape of the weighted layer
-	shape    network.Shape // output shape of the spiking layer
-	n        int           // neurons
-	channels int           // thresholds/biases: shape[0]
-	perCh    int           // neurons per channel
-}
-
-// planStages finds the spiking layers of net (an ANN: its ReLUs) and checks
-// that each follows a Conv2d or Linear fed only through AvgPool2d/Flatten by
-// the previous spiking layer or the input.
-func planStages(net *network.Network) ([]stage, error) {
-	shapes, err := net.Shapes()
-	if err != nil {
-		return nil, err
-	}
-	var stages []stage
-	from := -1
-	for _, i := range net.SpikingLayers() {
-		w := i - 1
-		if w < 0 || net.NextWeighted(from) != w {
-			return nil, fmt.Errorf("layer %d (%q): calibration needs every ReLU to follow a conv2d or linear layer fed through avgpool2d/flatten only", i, net.Layers[i].Name())
-		}
-		st := stage{index: i, weighted: w, from: from, shape: shapes[i]}
-		st.srcShape = net.Input
-		if from >= 0 {
-			st.srcShape = shapes[from]
-		}
-		st.inShape = net.Input
-		if w > 0 {
-			st.inShape = shapes[w-1]
-		}
-		st.n = st.shape.Size()
-		st.channels = st.shape[0]
-		st.perCh = st.n / st.channels
-		stages = append(stages, st)
-		from = i
-	}
-	if len(stages) == 0 {
-		return nil, fmt.Errorf("the network has no ReLU or spiking layer to calibrate")
-	}
-	return stages, nil
-}
 
 // parallel runs fn(0..n-1) on up to workers goroutines. Callers write
 // results by index, so the outcome does not depend on scheduling.
@@ -78,136 +23,6 @@ func chunks(images int) int { return (images + chunkSize - 1) / chunkSize }
 
 func chunkRange(c, images int) (int, int) {
 	return c * chunkSize, min((c+1)*chunkSize, images)
-}
-
-// trains are the recorded spikes of one spiking layer: one bit per neuron,
-// step and image.
-type trains struct {
-	n, T, words int
-	bits        []uint64 // ((image·T)+t)·words + neuron/64
-}
-
-func newTrains(images, n, T int) *trains {
-	words := (n + 63) / 64
-	return &trains{n: n, T: T, words: words, bits: make([]uint64, images*T*words)}
-}
-
-func (tr *trains) frame(image, t int) []uint64 {
-	o := (image*tr.T + t) * tr.words
-	return tr.bits[o : o+tr.words]
-}
-
-// drive is the synaptic drive D(t) = W·pool(s_{l−1}(t)) of one layer without
-// its bias, for every calibration image and step. With direct input the
-// first layer's drive is the same at every step and is stored once.
-type drive struct {
-	n, steps int
-	data     []float32 // (image·steps + t)·n
-}
-
-func (d *drive) image(i int) []float32 {
-	o := i * d.steps * d.n
-	return d.data[o : o+d.steps*d.n]
-}
-
-func (d *drive) constant() bool { return d.steps == 1 }
-
-// zeroBiasForward returns a function computing the weighted layer without
-// its bias for a batch.
-func zeroBiasForward(l network.Layer, in network.Shape) (func(dst, src []float32, batch int, ws *network.Workspace), error) {
-	switch l := l.(type) {
-	case *network.Conv2d:
-		c := *l
-		c.Bias = make([]float32, c.OutC)
-		return func(dst, src []float32, batch int, ws *network.Workspace) { c.Forward(dst, src, in, batch, ws) }, nil
-	case *network.Linear:
-		c := *l
-		c.Bias = make([]float32, c.Out)
-		return func(dst, src []float32, batch int, ws *network.Workspace) { c.Forward(dst, src, batch) }, nil
-	}
-	return nil, fmt.Errorf("layer %q is %s, not conv2d or linear", l.Name(), l.Kind())
-}
-
-// between applies the weight-free layers from st.from+1 to st.weighted−1
-// (average pools; flatten only reinterprets) to a batch.
-func between(net *network.Network, st *stage, src []float32, batch int) []float32 {
-	sh := st.srcShape
-	for j := st.from + 1; j < st.weighted; j++ {
-		if p, ok := net.Layers[j].(*network.AvgPool2d); ok {
-			out, _ := p.OutShape(sh)
-			dst := make([]float32, batch*out.Size())
-			p.Forward(dst, src, sh, batch)
-			src, sh = dst, out
-		} else {
-			out, _ := net.Layers[j].OutShape(sh)
-			sh = out
-		}
-	}
-	return src
-}
-
-// maxDriveBytes bounds the memory of one layer's stored drive.
-const maxDriveBytes = 4 << 30
-
-// computeDrive computes the drive of stage st. With prev == nil the source
-// is the direct (analog) input images; otherwise it is the spike trains of
-// the previous spiking layer, whose spikes carry amplitude prevTheta (one
-// per channel).
-func computeDrive(net *network.Network, st *stage, images []float32, count int, prev *trains, prevTheta []float32, T, workers int) (*drive, error) {
-	steps := 1
-	if prev != nil {
-		steps = T
-	}
-	if bytes := int64(count) * int64(steps) * int64(st.n) * 4; bytes > maxDriveBytes {
-		return nil, fmt.Errorf("layer %q: the drive of %d images × %d steps × %d neurons needs %d MiB; use fewer calibration images",
-			net.Layers[st.index].Name(), count, steps, st.n, bytes>>20)
-	}
-	fwd, err := zeroBiasForward(net.Layers[st.weighted], st.inShape)
-	if err != nil {
-		return nil, err
-	}
-	d := &drive{n: st.n, steps: steps, data: make([]float32, count*steps*st.n)}
-	var sparse *sparseForward
-	if prev != nil {
-		sparse = newSparseForward(net.Layers[st.weighted], st.inShape)
-	}
-	srcSize := st.srcShape.Size()
-	perCh := srcSize / st.srcShape[0]
-	parallel(workers, chunks(count), func(c int) {
-		lo, hi := chunkRange(c, count)
-		batch := (hi - lo) * steps
-		var src []float32
-		if prev == nil {
-			src = images[lo*srcSize : hi*srcSize]
-		} else {
-			src = make([]float32, batch*srcSize)
-			for i := lo; i < hi; i++ {
-				for t := 0; t < T; t++ {
-					dst := src[((i-lo)*T+t)*srcSize:][:srcSize]
-					for w, word := range prev.frame(i, t) {
-						for word != 0 {
-							b := w*64 + bits.TrailingZeros64(word)
-							word &= word - 1
-							dst[b] = prevTheta[b/perCh]
-						}
-					}
-				}
-			}
-		}
-		in := between(net, st, src, batch)
-		out := d.data[lo*steps*st.n : hi*steps*st.n]
-		if sparse == nil {
-			var ws network.Workspace
-			fwd(out, in, batch, &ws)
-			return
-		}
-		inSize := st.inShape.Size()
-		tmp := make([]float32, st.n)
-		for s := 0; s < batch; s++ {
-			sparse.forward(out[s*st.n:(s+1)*st.n], in[s*inSize:(s+1)*inSize], tmp)
-		}
-	})
-	return d, nil
 }
 
 // params are one spiking layer's neuron parameters in the form the layer
@@ -259,9 +74,38 @@ func (p *params) simulate(st *stage, d []float32, constant bool, T int, v []floa
 		for c := 0; c < st.channels; c++ {
 			th, b := p.theta[c], p.bias[c]
 			lo, hi := c*perCh, (c+1)*perCh
-			vs, ds, cs := v[lo:hi], dt[lo:hi], counts[lo:hi]
+			vs, ds, cs := v[lo:hi], dt[lo:hi:hi], counts[lo:hi:hi]
+			if alpha == 1 && !p.hard {
+				// IF, soft reset: branch-free, since spikes are as
+				// unpredictable as they are frequent.
+				ds, cs = ds[:len(vs)], cs[:len(vs)]
+				if frame == nil {
+					for j, vv := range vs {
+						vv += ds[j] + b
+						var k int32
+						if vv >= th {
+							k = 1
+						}
+						vs[j] = vv - float32(k)*th
+						cs[j] += k
+					}
+					continue
+				}
+				for j, vv := range vs {
+					vv += ds[j] + b
+					var k int32
+					if vv >= th {
+						k = 1
+					}
+					vs[j] = vv - float32(k)*th
+					cs[j] += k
+					i := lo + j
+					frame[i>>6] |= uint64(k) << (i & 63)
+				}
+				continue
+			}
 			for j := range vs {
-				vv := alpha*vs[j] + (ds[j] + b)
+				vv := float32(alpha*vs[j]) + (ds[j] + b)
 				if vv >= th {
 					if p.hard {
 						vv = 0
@@ -289,48 +133,114 @@ func (p *params) closedForm() bool {
 
 // measurement is the conversion error of one layer configuration.
 type measurement struct {
-	sq     float64   // Σ over images and neurons of e², e = x − s̄
-	errSum []float64 // per neuron: Σ over images of e
-	counts []int32   // images × neurons spike counts
-	tr     *trains   // the spike trains, if recorded
+	sq     float64 // Σ over images and neurons of e², e = x − s̄
+	sqFit  float64 // the same over the images corrections are fitted to
+	sqHeld float64 // the same over the held-out images (0 without)
+	// Per neuron: errSum is Σ e over the statistics images; live and
+	// liveSum count those images where the neuron is in its linear range
+	// (not silent in both the ANN and the SNN, not saturated in both: a
+	// small change of its current moves its rate) and sum e over them;
+	// sqN and sqNHeld are Σ e² over the fitted and the held-out images.
+	errSum, liveSum, sqN, sqNHeld []float64
+	live                          []int32
+	counts                        []int32 // images × neurons spike counts
+	tr                            *trains // the spike trains, if recorded
 }
 
+// measureGroups is the number of groups measure splits the images into.
+const measureGroups = 16
+
+// subsets says which calibration images what is fitted to: the first fit
+// images (the rest are held out) and, of those, the first stat images
+// for the mean errors of BC and PC.
+type subsets struct{ fit, stat int }
+
 // measure simulates the layer on every calibration image and compares the
-// rates with the ANN activations x (images × neurons).
-func measure(st *stage, p *params, d *drive, x []float32, images, T, workers int, record bool) *measurement {
-	m := &measurement{errSum: make([]float64, st.n), counts: make([]int32, images*st.n)}
+// rates with the ANN activations x (images × neurons); sqFit and sqHeld
+// split the error at sub.fit, errSum sums the first sub.stat images. With
+// x nil it only simulates.
+func measure(st *stage, p *params, d *drive, x []float32, images int, sub subsets, T, workers int, record bool) *measurement {
+	fit, stat := sub.fit, sub.stat
+	n := st.n
+	m := &measurement{counts: make([]int32, images*n)}
 	if record {
-		m.tr = newTrains(images, st.n, T)
+		m.tr = newTrains(images, n, T)
 	}
-	nc := chunks(images)
-	sq := make([]float64, nc)
-	sums := make([][]float64, nc)
+	type partial struct {
+		sqFit, sqHeld                 float64
+		errSum, liveSum, sqN, sqNHeld []float64
+		live                          []int32
+	}
+	// The images are split into a fixed number of groups, each summed
+	// on its own and the groups in order, so the sums do not depend on
+	// the number of workers; few groups keep the per-neuron partial sums
+	// small.
+	per := (images + measureGroups - 1) / measureGroups
+	nc := (images + per - 1) / per
+	parts := make([]partial, nc)
 	parallel(workers, nc, func(c int) {
-		lo, hi := chunkRange(c, images)
-		v := make([]float32, st.n)
-		es := make([]float64, st.n)
-		var s float64
+		lo, hi := c*per, min((c+1)*per, images)
+		v := make([]float32, n)
+		pt := &parts[c]
+		if x != nil {
+			pt.errSum, pt.liveSum, pt.sqN, pt.sqNHeld = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+			pt.live = make([]int32, n)
+		}
 		for i := lo; i < hi; i++ {
-			counts := m.counts[i*st.n : (i+1)*st.n]
+			counts := m.counts[i*n : (i+1)*n]
 			p.simulate(st, d.image(i), d.constant(), T, v, counts, m.tr, i)
-			xi := x[i*st.n : (i+1)*st.n]
+			if x == nil {
+				continue
+			}
+			xi := x[i*n : (i+1)*n]
+			sqN := pt.sqN
+			if i >= fit {
+				sqN = pt.sqNHeld
+			}
+			var s float64
 			for ch := 0; ch < st.channels; ch++ {
-				scale := float64(p.theta[ch]) / float64(T)
+				th := p.theta[ch]
+				scale := float64(th) / float64(T)
 				for j := ch * st.perCh; j < (ch+1)*st.perCh; j++ {
 					e := float64(xi[j]) - scale*float64(counts[j])
 					s += e * e
-					es[j] += e
+					sqN[j] += e * e
+					if i < stat {
+						pt.errSum[j] += e
+						if !(counts[j] == 0 && xi[j] <= 0) && !(int(counts[j]) == T && xi[j] >= th) {
+							pt.live[j]++
+							pt.liveSum[j] += e
+						}
+					}
 				}
 			}
+			if i < fit {
+				pt.sqFit += s
+			} else {
+				pt.sqHeld += s
+			}
 		}
-		sq[c], sums[c] = s, es
 	})
-	for c := 0; c < nc; c++ {
-		m.sq += sq[c]
-		for j, e := range sums[c] {
-			m.errSum[j] += e
+	if x != nil {
+		m.errSum, m.liveSum, m.sqN, m.sqNHeld = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
+		m.live = make([]int32, n)
+	}
+	for c := range parts {
+		pt := &parts[c]
+		m.sqFit += pt.sqFit
+		m.sqHeld += pt.sqHeld
+		if x == nil {
+			continue
+		}
+		for j := range n {
+			m.errSum[j] += pt.errSum[j]
+			m.liveSum[j] += pt.liveSum[j]
+			m.sqN[j] += pt.sqN[j]
+			m.sqNHeld[j] += pt.sqNHeld[j]
+			m.live[j] += pt.live[j]
 		}
 	}
+	m.sq = m.sqFit + m.sqHeld
 	return m
 }
 
@@ -425,7 +335,7 @@ func paramsOf(net *network.Network, st *stage) *params {
 	sp := net.Layers[st.index].(*network.Spiking)
 	return &params{
 		theta:  expand(sp.Threshold, st.channels),
-		bias:   append([]float32(nil), biasOf(net.Layers[st.weighted])...),
+		bias:   stageBias(net, st),
 		v0frac: sp.V0Fraction,
 		v0:     sp.V0,
 		alpha:  sp.Alpha,

@@ -1,139 +1,229 @@
 package calibrate
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"testing"
 
+	"github.com/evsnn/evsnn/internal/snnref"
 	"github.com/evsnn/evsnn/network"
 )
 
-// naiveRun simulates net on each image step by step, layer by layer, as
-// SPEC §2 states it, with the network package's kernels at batch 1. It is
-// the reference the calibrator's layer simulator is checked against.
-// It returns the predictions and, per spiking layer, images × neurons
-// spike counts.
-func naiveRun(t testing.TB, net *network.Network, images []float32, T int) ([]int, [][]int32) {
-	t.Helper()
-	shapes, err := net.Shapes()
-	if err != nil {
-		t.Fatal(err)
-	}
-	size := net.Input.Size()
-	count := len(images) / size
-	spiking := net.SpikingLayers()
-	counts := make([][]int32, len(spiking))
-	for k, i := range spiking {
-		counts[k] = make([]int32, count*shapes[i].Size())
-	}
-	preds := make([]int, count)
-	var ws network.Workspace
-	for img := 0; img < count; img++ {
-		v := make([][]float32, len(net.Layers))
-		for k, i := range spiking {
-			sp := net.Layers[i].(*network.Spiking)
-			v[i] = make([]float32, shapes[i].Size())
-			for j := range v[i] {
-				v[i][j] = sp.InitialPotential(shapes[i], j)
-			}
-			_ = k
-		}
-		acc := make([]float32, shapes[len(shapes)-1].Size())
-		for step := 0; step < T; step++ {
-			x, in := images[img*size:(img+1)*size], net.Input
-			k := 0
-			for i, l := range net.Layers {
-				out := make([]float32, shapes[i].Size())
-				switch l := l.(type) {
-				case *network.Conv2d:
-					l.Forward(out, x, in, 1, &ws)
-				case *network.Linear:
-					l.Forward(out, x, 1)
-				case *network.AvgPool2d:
-					l.Forward(out, x, in, 1)
-				case *network.Flatten:
-					copy(out, x)
-				case *network.Spiking:
-					c := counts[k][img*len(out) : (img+1)*len(out)]
-					for j := range out {
-						vv := l.Alpha*v[i][j] + x[j]
-						th := l.ThresholdAt(shapes[i], j)
-						if vv >= th {
-							if l.Reset == network.ResetHard {
-								vv = 0
-							} else {
-								vv -= th
-							}
-							out[j] = th
-							c[j]++
-						}
-						v[i][j] = vv
-					}
-					k++
-				default:
-					t.Fatalf("naiveRun: layer %T", l)
-				}
-				x, in = out, shapes[i]
-			}
-			for j := range acc {
-				acc[j] += x[j]
-			}
-		}
-		preds[img] = network.Argmax(acc)
-	}
-	return preds, counts
+// refEngine is internal/snnref as a network.Engine, for Options.Engine.
+type refEngine struct{}
+
+func (refEngine) Name() string { return "reference" }
+
+func (refEngine) Run(net *network.Network, images []float32, labels []int, opts network.SimOptions) (*network.SimResult, error) {
+	return snnref.Run(net, images, labels, opts)
 }
 
-// layeredRun simulates net with the calibrator's layer simulator, in
-// blocks of images to bound memory; the readout uses the linearity of the
-// last layer: Σ_t (W·s(t) + b) = W·Σ_t s(t) + T·b.
-func layeredRun(t testing.TB, net *network.Network, images []float32, T int) ([]int, [][]int32) {
+// compareWithReference simulates net with the calibrator's layer simulator
+// and with internal/snnref and returns the number of differing spike
+// counts per layer and of differing predictions; total is the number of
+// spikes.
+func compareWithReference(t *testing.T, net *network.Network, images []float32, T int) (diff []int, preds, total int) {
 	t.Helper()
-	stages, err := planStages(net)
+	ref, err := snnref.Run(net, images, nil, network.SimOptions{T: T, KeepCounts: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	size := net.Input.Size()
-	count := len(images) / size
-	counts := make([][]int32, len(stages))
-	for k, st := range stages {
-		counts[k] = make([]int32, count*st.n)
+	got, err := layeredRun(net, images, T, 3, true)
+	if err != nil {
+		t.Fatal(err)
 	}
-	preds := make([]int, 0, count)
-	const block = 500
-	for lo := 0; lo < count; lo += block {
-		hi := min(lo+block, count)
-		n := hi - lo
-		imgs := images[lo*size : hi*size]
-		var prev *trains
-		var prevTheta []float32
-		var last *stage
-		for k := range stages {
-			st := &stages[k]
-			d, err := computeDrive(net, st, imgs, n, prev, prevTheta, T, 0)
-			if err != nil {
-				t.Fatal(err)
+	if len(got.counts) != len(ref.Counts) {
+		t.Fatalf("%d spiking layers, the reference has %d", len(got.counts), len(ref.Counts))
+	}
+	diff = make([]int, len(ref.Counts))
+	for k := range ref.Counts {
+		for i, c := range ref.Counts[k] {
+			total += int(c)
+			if got.counts[k][i] != c {
+				diff[k]++
 			}
-			p := paramsOf(net, st)
-			tr := newTrains(n, st.n, T)
-			c := counts[k][lo*st.n : hi*st.n]
-			parallel(0, chunks(n), func(ch int) {
-				a, b := chunkRange(ch, n)
-				v := make([]float32, st.n)
-				for i := a; i < b; i++ {
-					p.simulate(st, d.image(i), d.constant(), T, v, c[i*st.n:(i+1)*st.n], tr, i)
+		}
+	}
+	for i, p := range ref.Predictions {
+		if got.preds[i] != p {
+			preds++
+		}
+	}
+	return diff, preds, total
+}
+
+// TestLayerSimulatorMatchesReference checks the calibrator's layer
+// simulator (recorded spike trains, sparse drive summed over every
+// projection, count-gated MaxPool events derived from the trains, the
+// readout from the rates) against internal/snnref on random dyadic graph
+// networks of every kind and neuron model, where every sum is exact: spike
+// count for spike count and prediction for prediction.
+func TestLayerSimulatorMatchesReference(t *testing.T) {
+	for _, kind := range snnref.Kinds {
+		for _, alpha := range []float32{1, 0.5} {
+			for _, reset := range []network.Reset{network.ResetSoft, network.ResetHard} {
+				for seed := range uint64(3) {
+					name := fmt.Sprintf("%v/alpha=%v/%s/%d", kind, alpha, reset, seed)
+					t.Run(name, func(t *testing.T) {
+						r := rand.New(rand.NewPCG(seed, uint64(kind)*10+uint64(alpha*2)))
+						net := snnref.RandomNet(r, snnref.Config{Kind: kind, Alpha: alpha, Reset: reset})
+						images := snnref.RandomImages(r, net, 12)
+						T := 3 + r.IntN(6)
+						diff, preds, total := compareWithReference(t, net, images, T)
+						if total == 0 {
+							t.Fatal("no spikes: the test network is dead")
+						}
+						for k, d := range diff {
+							if d != 0 {
+								t.Errorf("spiking layer %d: %d spike counts differ from the reference", k, d)
+							}
+						}
+						if preds != 0 {
+							t.Errorf("%d predictions differ from the reference", preds)
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// TestLayerSimulatorSmallNet is the same check on smallNet, whose weights
+// are not dyadic: the drive is summed in another order than the
+// reference's, so a rare rounding tie may flip a spike.
+func TestLayerSimulatorSmallNet(t *testing.T) {
+	images := randomImages(3, 20, 64)
+	for _, tc := range []struct {
+		name  string
+		T     int
+		setup func(*network.Spiking, int)
+	}{
+		{"if-soft", 8, func(*network.Spiking, int) {}},
+		{"lif-hard", 6, func(s *network.Spiking, _ int) { s.Alpha, s.Reset = 0.8, network.ResetHard }},
+		{"v0-half-per-channel", 5, func(s *network.Spiking, k int) {
+			s.V0Fraction = 0.5
+			if k < 2 {
+				s.Threshold = []float32{0.3, 0.5, 0.7, 0.9, 1.1, 1.3}[:[]int{4, 6}[k]]
+			}
+		}},
+		{"v0-per-neuron", 4, func(s *network.Spiking, k int) {
+			n := []int{256, 96, 16}[k]
+			s.V0 = make([]float32, n)
+			for j := range s.V0 {
+				s.V0[j] = float32(j%7)*0.1 - 0.3
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			net := smallNet(1)
+			k := 0
+			for i, l := range net.Layers {
+				if l.Kind() == network.KindReLU {
+					s := &network.Spiking{LayerName: l.Name(), Threshold: []float32{0.6 + 0.2*float32(k)}, Alpha: 1, Reset: network.ResetSoft}
+					tc.setup(s, k)
+					net.Layers[i] = s
+					k++
+				}
+			}
+			diff, preds, total := compareWithReference(t, net, images, tc.T)
+			if total == 0 {
+				t.Fatal("no spikes at all: the test network is dead")
+			}
+			for k, d := range diff {
+				if d > 2 {
+					t.Errorf("layer %d: %d spike counts differ from the reference", k, d)
+				}
+			}
+			if preds > 0 {
+				t.Errorf("%d predictions differ from the reference", preds)
+			}
+		})
+	}
+}
+
+// annOf turns an SNN back into the ANN it stands for: every spiking layer
+// becomes a ReLU.
+func annOf(snn *network.Network) *network.Network {
+	ann := snn.Clone()
+	for i, l := range ann.Layers {
+		if l.Kind() == network.KindSpiking {
+			ann.Layers[i] = &network.ReLU{LayerName: l.Name()}
+		}
+	}
+	return ann
+}
+
+// TestCalibratedGraphsMatchReference calibrates random graph ANNs (ResNet
+// blocks with identity and 1×1-conv shortcuts, MaxPools after spiking
+// layers and on the input) with every pipeline and checks that the
+// calibrator's own simulation of the result — the spike counts its report
+// rests on — is what internal/snnref computes for the calibrated network.
+// Calibrated biases and potentials are no longer dyadic, so the drive's
+// summation order may flip a spike at an exact tie: allow one in 10^4.
+func TestCalibratedGraphsMatchReference(t *testing.T) {
+	for _, kind := range snnref.Kinds {
+		for _, method := range []string{"light", "advanced", "advanced+wc", "search,shift,wc,bc,pc"} {
+			t.Run(fmt.Sprintf("%v/%s", kind, method), func(t *testing.T) {
+				m, err := ParseMethod(method)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := rand.New(rand.NewPCG(7, uint64(kind)))
+				ann := annOf(snnref.RandomNet(r, snnref.Config{Kind: kind, Alpha: 1, Reset: network.ResetSoft}))
+				images := snnref.RandomImages(r, ann, 48)
+				snn, rep, err := Calibrate(ann, images, Options{T: 4, Method: m, Seed: 3, WCIters: 40, WCLR: 1e-3, Engine: refEngine{}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				neurons, mismatch := 0, 0
+				for _, l := range rep.Layers {
+					neurons += l.Neurons * rep.Images
+					mismatch += *l.EngineMismatch
+					if d := *l.EngineError - l.Error; d > 1e-6*(1+l.Error) || d < -1e-6*(1+l.Error) {
+						t.Errorf("%s: error %.6g, the reference measures %.6g", l.Name, l.Error, *l.EngineError)
+					}
+				}
+				if mismatch*10000 > neurons {
+					t.Errorf("%d of %d spike counts differ from the reference", mismatch, neurons)
+				}
+				// The layer simulator's end-to-end predictions agree too.
+				ref, err := snnref.Run(snn, images, nil, network.SimOptions{T: 4})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := layeredRun(snn, images, 4, 0, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := diffCount(ref.Predictions, got.preds); d > 0 {
+					t.Errorf("%d of %d predictions differ from the reference", d, len(got.preds))
 				}
 			})
-			prev, prevTheta, last = tr, p.theta, st
-		}
-		// Readout.
-		p := paramsOf(net, last)
-		r := rateInput(net, &stage{from: last.index, weighted: len(net.Layers) - 1, srcShape: last.shape},
-			&layerResult{counts: counts[len(stages)-1][lo*last.n : hi*last.n], theta: p.theta}, n, T)
-		out := net.Layers[len(net.Layers)-1].(*network.Linear)
-		logits := make([]float32, n*out.Out)
-		out.Forward(logits, r, n)
-		for i := 0; i < n; i++ {
-			preds = append(preds, network.Argmax(logits[i*out.Out:(i+1)*out.Out]))
 		}
 	}
-	return preds, counts
+}
+
+// randomANN is a random graph ANN of the given kind ("resnet", "vgg",
+// "chain", "mlp") from snnref.RandomNet, with count random images.
+func randomANN(tb testing.TB, kind string, count int) (*network.Network, []float32) {
+	tb.Helper()
+	for _, k := range snnref.Kinds {
+		if k.String() == kind {
+			r := rand.New(rand.NewPCG(11, uint64(k)))
+			ann := annOf(snnref.RandomNet(r, snnref.Config{Kind: k, Alpha: 1, Reset: network.ResetSoft}))
+			return ann, snnref.RandomImages(r, ann, count)
+		}
+	}
+	tb.Fatalf("no random network kind %q", kind)
+	return nil, nil
+}
+
+func diffCount(a, b []int) int {
+	n := 0
+	for i := range a {
+		if a[i] != b[i] {
+			n++
+		}
+	}
+	return n + max(len(a), len(b)) - min(len(a), len(b))
 }

@@ -12,43 +12,77 @@ type calibrator struct {
 	ctx    context.Context // checked between layers and steps
 	opts   Options
 	snn    *network.Network // being calibrated in place
-	stages []stage
+	shapes []network.Shape
+	plan   *plan
 	images []float32
 	count  int
 	xs     [][]float32 // per stage: ANN activations, images × neurons
+	// spikes holds the recorded spikes of calibrated spiking layers and
+	// of the MaxPools behind them, by layer index, as long as a later
+	// layer reads them.
+	spikes map[int]*spikes
+	life   map[int]int // spiking layer → last stage that reads it
+	// sub: the steps are fitted to the first sub.fit images; the rest,
+	// if any, are held out to judge them.
+	sub subsets
+}
+
+// accept reports whether a step that turned measurement cur into m is
+// kept.
+func (c *calibrator) accept(cur, m *measurement) bool {
+	if c.opts.KeepWorse {
+		return true
+	}
+	switch c.opts.study.guard {
+	case guardNone:
+		return true
+	case guardHeld:
+		return m.sqHeld < cur.sqHeld
+	}
+	return m.sqFit < cur.sqFit
 }
 
 // stopped returns an error naming layer k when the calibration's context
 // is done (Ctrl-C in the CLI): nothing is returned half calibrated.
 func (c *calibrator) stopped(k int) error {
 	if err := c.ctx.Err(); err != nil {
-		return fmt.Errorf("calibration stopped at layer %d (%s): %w", k+1, c.snn.Layers[c.stages[k].index].Name(), err)
+		return fmt.Errorf("calibration stopped at layer %d (%s): %w", k+1, c.snn.Layers[c.plan.stages[k].index].Name(), err)
 	}
 	return nil
 }
 
-// layerResult is what the next layer needs from a calibrated one.
-type layerResult struct {
-	counts []int32   // images × neurons spike counts
-	tr     *trains   // spike trains
-	theta  []float32 // per channel
-}
-
-// biasOf returns the weighted layer's bias slice (shared, not copied).
-func biasOf(l network.Layer) []float32 {
-	switch l := l.(type) {
-	case *network.Conv2d:
-		return l.Bias
-	case *network.Linear:
-		return l.Bias
+// source returns the recorded spikes of layer i, a calibrated spiking
+// layer or a MaxPool behind one (derived on first use).
+func (c *calibrator) source(i int) *spikes {
+	if s, ok := c.spikes[i]; ok {
+		return s
 	}
-	return nil
+	from := c.snn.InputOf(i)
+	s := poolSpikes(c.snn.Layers[i].(*network.MaxPool2d), c.shapes[from], c.shapes[i], c.spikes[from], c.count, c.opts.T, c.opts.Workers)
+	c.spikes[i] = s
+	return s
 }
 
-// layer calibrates stage k, given the calibrated previous layer.
-func (c *calibrator) layer(k int, prev *layerResult) (LayerReport, *layerResult, error) {
+// done records the spikes of calibrated stage k and drops those no later
+// layer reads.
+func (c *calibrator) done(k int, m *measurement, theta []float32) {
+	st := &c.plan.stages[k]
+	c.spikes[st.index] = &spikes{tr: m.tr, counts: m.counts, theta: theta, perCh: st.perCh}
+	for i := range c.spikes {
+		from := i
+		if network.RoleOf(c.snn.Layers[i]) == network.RoleMaxPool {
+			from = c.snn.InputOf(i)
+		}
+		if c.life[from] <= k {
+			delete(c.spikes, i)
+		}
+	}
+}
+
+// layer calibrates stage k; every spiking layer before it is calibrated.
+func (c *calibrator) layer(k int) (LayerReport, *measurement, error) {
 	start := time.Now()
-	st := &c.stages[k]
+	st := &c.plan.stages[k]
 	opts := &c.opts
 	T, count, workers := opts.T, c.count, opts.Workers
 	sp := c.snn.Layers[st.index].(*network.Spiking)
@@ -57,28 +91,24 @@ func (c *calibrator) layer(k int, prev *layerResult) (LayerReport, *layerResult,
 	x := c.xs[k]
 	lr := LayerReport{Name: sp.LayerName, Layer: st.index, Neurons: st.n}
 
-	var prevTr *trains
-	var prevTheta []float32
-	if prev != nil {
-		prevTr, prevTheta = prev.tr, prev.theta
-	}
-	d, err := computeDrive(c.snn, st, c.images, count, prevTr, prevTheta, T, workers)
+	d, err := computeDrive(c.snn, st, c.images, count, c.source, T, workers)
 	if err != nil {
 		return lr, nil, err
 	}
 	if err := c.stopped(k); err != nil {
 		return lr, nil, err
 	}
-	cur := measure(st, p, d, x, count, T, workers, true)
+	fit, stat := c.sub.fit, c.sub.stat
+	cur := measure(st, p, d, x, count, c.sub, T, workers, true)
 	perImage := func(sq float64) float64 { return sq / float64(count) }
 	lr.Steps = append(lr.Steps, StepReport{Step: "convert", Before: perImage(cur.sq), After: perImage(cur.sq), Kept: true,
 		Detail: "θ = " + formatTheta(p.theta)})
 
-	// try measures q (with drive dq) and keeps it if it lowered the error.
+	// try measures q (with drive dq) and keeps it if the guard accepts it.
 	try := func(name, detail string, q *params, dq *drive) bool {
-		m := measure(st, q, dq, x, count, T, workers, true)
+		m := measure(st, q, dq, x, count, c.sub, T, workers, true)
 		s := StepReport{Step: name, Before: perImage(cur.sq), After: perImage(m.sq), Detail: detail}
-		if m.sq < cur.sq || opts.KeepWorse {
+		if c.accept(cur, m) {
 			p, cur, d, s.Kept = q, m, dq, true
 		}
 		lr.Steps = append(lr.Steps, s)
@@ -104,7 +134,13 @@ func (c *calibrator) layer(k int, prev *layerResult) (LayerReport, *layerResult,
 	}
 
 	if opts.Method.Search {
-		theta, detail := c.search(st, p, d, x, lr.MaxActivation, shifted)
+		var theta []float32
+		var detail string
+		if c.opts.study.threshold != "" {
+			theta, detail = annThreshold(st, x, fit, T, lr.MaxActivation, opts, c.opts.study.threshold)
+		} else {
+			theta, detail = c.search(st, p, d, x, lr.MaxActivation, shifted)
+		}
 		q := p.clone()
 		q.theta, q.bias = theta, shifted(theta)
 		name := "search"
@@ -121,65 +157,152 @@ func (c *calibrator) layer(k int, prev *layerResult) (LayerReport, *layerResult,
 		if err := c.stopped(k); err != nil {
 			return lr, nil, err
 		}
-		var in []float32
-		if prev == nil {
-			in = between(c.snn, st, c.images, count)
-		} else {
-			in = rateInput(c.snn, st, prev, count, T)
+		ins := make([][]float32, len(st.projs))
+		for j := range st.projs {
+			pj := &st.projs[j]
+			var s *spikes
+			if !pj.kind.constant() {
+				s = c.source(pj.source)
+			}
+			ins[j] = rates(c.snn, pj, c.images, count, s, T)
 		}
-		wl2, q, detail := c.weightCalibrate(k, st, p, in, x)
-		orig := c.snn.Layers[st.weighted]
-		c.snn.Layers[st.weighted] = wl2
-		d2, err := computeDrive(c.snn, st, c.images, count, prevTr, prevTheta, T, workers)
+		trained, q, detail := c.weightCalibrate(k, st, p, ins, x)
+		orig := make([]network.Layer, len(st.projs))
+		for j, l := range trained {
+			if l != nil {
+				w := st.projs[j].weighted
+				orig[j], c.snn.Layers[w] = c.snn.Layers[w], l
+			}
+		}
+		d2, err := computeDrive(c.snn, st, c.images, count, c.source, T, workers)
 		if err != nil {
 			return lr, nil, err
 		}
 		if !try("wc", detail, q, d2) {
-			c.snn.Layers[st.weighted] = orig
+			for j, l := range orig {
+				if l != nil {
+					c.snn.Layers[st.projs[j].weighted] = l
+				}
+			}
 		}
 	}
-	// correct applies a mean-error correction (BC or PC) at strength γ = 1;
-	// if that raises the error (and KeepWorse is off) it retries at γ = ½
-	// and ¼ before undoing it.
-	correct := func(name, detail string, apply func(q *params, gamma float64)) {
+	// A mean-error correction (BC, PC) moves unit u — a channel's bias,
+	// a neuron's v(0) — by scale[u]·delta[u].
+	type correction struct {
+		name, detail string
+		delta        func(m *measurement) []float64
+		apply        func(q *params, delta, scale []float64)
+		unitErr      func(m *measurement) []float64 // per unit Σ e² over the fitted images
+	}
+	uniform := func(n int, g float64) []float64 {
+		s := make([]float64, n)
+		for i := range s {
+			s[i] = g
+		}
+		return s
+	}
+	// correct applies a correction at strength γ = 1; if that raises the
+	// error (and KeepWorse is off) it retries at γ = ½ and ¼ before
+	// undoing it. With the per-unit line search, every unit takes the
+	// strength of {0, ¼, …, 3/2} that lowers its own error most (units
+	// are independent given the layer's drive), and the result is judged
+	// as a whole.
+	correct := func(cr correction) {
+		delta := cr.delta(cur)
+		if mode := c.opts.study.correction; mode == "" || mode == "unit" {
+			best := cr.unitErr(cur)
+			scale := make([]float64, len(delta))
+			for _, g := range []float64{0.25, 0.5, 0.75, 1, 1.25, 1.5} {
+				q := p.clone()
+				cr.apply(q, delta, uniform(len(delta), g))
+				for u, e := range cr.unitErr(measure(st, q, d, x, count, c.sub, T, workers, false)) {
+					if e < best[u] {
+						best[u], scale[u] = e, g
+					}
+				}
+			}
+			q := p.clone()
+			cr.apply(q, delta, scale)
+			try(cr.name, cr.detail+", strength per unit", q, d)
+			return
+		}
 		for _, gamma := range []float64{1, 0.5, 0.25} {
 			q := p.clone()
-			apply(q, gamma)
-			msg := detail
+			cr.apply(q, delta, uniform(len(delta), gamma))
+			msg := cr.detail
 			if gamma != 1 {
-				msg = fmt.Sprintf("%s at strength %g", detail, gamma)
+				msg = fmt.Sprintf("%s at strength %g", cr.detail, gamma)
 			}
-			if try(name, msg, q, d) || opts.KeepWorse {
+			if try(cr.name, msg, q, d) || opts.KeepWorse || c.opts.study.guard == guardNone {
 				return
 			}
 		}
 	}
+	live := c.opts.study.correction == "" || c.opts.study.correction == "live"
 	if opts.Method.BC {
-		e := cur.errSum
-		correct("bc", "b += μ_c(e)", func(q *params, gamma float64) {
-			for ch := range q.bias {
-				var s float64
-				for j := ch * st.perCh; j < (ch+1)*st.perCh; j++ {
-					s += e[j]
+		correct(correction{name: "bc", detail: "b += μ_c(e)",
+			delta: func(m *measurement) []float64 {
+				dl := make([]float64, st.channels)
+				for ch := range dl {
+					var s float64
+					var k int32
+					for j := ch * st.perCh; j < (ch+1)*st.perCh; j++ {
+						if live {
+							s += m.liveSum[j]
+							k += m.live[j]
+						} else {
+							s += m.errSum[j]
+						}
+					}
+					if !live {
+						k = int32(stat * st.perCh)
+					}
+					if k > 0 {
+						dl[ch] = s / float64(k)
+					}
 				}
-				q.bias[ch] += float32(gamma * s / float64(count*st.perCh))
-			}
-		})
+				return dl
+			},
+			apply: func(q *params, delta, scale []float64) {
+				for ch := range q.bias {
+					q.bias[ch] += float32(scale[ch] * delta[ch])
+				}
+			},
+			unitErr: func(m *measurement) []float64 {
+				e := make([]float64, st.channels)
+				for j, v := range m.sqN {
+					e[j/st.perCh] += v
+				}
+				return e
+			}})
 	}
 	if opts.Method.PC {
-		e := cur.errSum
-		correct("pc", "v(0) += T·mean(e)", func(q *params, gamma float64) {
-			if q.v0 == nil {
-				q.v0 = make([]float32, st.n)
-			}
-			for j := range q.v0 {
-				q.v0[j] += float32(gamma * float64(T) * e[j] / float64(count))
-			}
-		})
+		correct(correction{name: "pc", detail: "v(0) += T·mean(e)",
+			delta: func(m *measurement) []float64 {
+				dl := make([]float64, st.n)
+				for j := range dl {
+					switch {
+					case !live:
+						dl[j] = float64(T) * m.errSum[j] / float64(stat)
+					case m.live[j] > 0:
+						dl[j] = float64(T) * m.liveSum[j] / float64(m.live[j])
+					}
+				}
+				return dl
+			},
+			apply: func(q *params, delta, scale []float64) {
+				if q.v0 == nil {
+					q.v0 = make([]float32, st.n)
+				}
+				for j := range q.v0 {
+					q.v0[j] += float32(scale[j] * delta[j])
+				}
+			},
+			unitErr: func(m *measurement) []float64 { return m.sqN }})
 	}
 
 	// Write the accepted parameters back into the SNN.
-	copy(biasOf(c.snn.Layers[st.weighted]), p.bias)
+	setStageBias(c.snn, st, p.bias)
 	if opts.PerChannel {
 		sp.Threshold = append([]float32(nil), p.theta...)
 	} else {
@@ -190,140 +313,8 @@ func (c *calibrator) layer(k int, prev *layerResult) (LayerReport, *layerResult,
 	lr.Error = perImage(cur.sq)
 	lr.Wall = time.Since(start)
 	lr.WallSeconds = lr.Wall.Seconds()
-	return lr, &layerResult{counts: cur.counts, tr: cur.tr, theta: p.theta}, nil
-}
-
-// search returns the per-channel thresholds among the candidates
-// θmax·(1 − Step·i) that minimise the layer's error.
-func (c *calibrator) search(st *stage, p *params, d *drive, x []float32, mx []float32, biasFor func([]float32) []float32) ([]float32, string) {
-	opts := &c.opts
-	nc := opts.Candidates
-	chans := st.channels
-	perChannel := opts.PerChannel
-	// base[ch] is θmax of the channel's group.
-	base := make([]float32, chans)
-	for ch := range base {
-		m := mx[0]
-		if len(mx) > 1 {
-			m = mx[ch]
-		}
-		if m <= 0 {
-			m = p.theta[ch]
-		}
-		base[ch] = m
-	}
-	thetaOf := func(idx []int) []float32 {
-		th := make([]float32, chans)
-		for ch := range th {
-			th[ch] = float32(float64(base[ch]) * (1 - opts.Step*float64(idx[ch])))
-		}
-		return th
-	}
-	uniform := func(i int) []int {
-		idx := make([]int, chans)
-		for ch := range idx {
-			idx[ch] = i
-		}
-		return idx
-	}
-	best := make([]int, chans)
-	bestScore := make([]float64, chans)
-	for ch := range bestScore {
-		bestScore[ch] = -1
-	}
-	var bestTotal float64 = -1
-	evaluated := 0
-	eval := func(idxs [][]int) {
-		cands := make([][]float32, len(idxs))
-		for k, idx := range idxs {
-			cands[k] = thetaOf(idx)
-		}
-		scores := searchScores(st, p, cands, biasFor, d, x, c.count, opts.T, opts.Workers)
-		evaluated += len(idxs)
-		for k, idx := range idxs {
-			if perChannel {
-				for ch, s := range scores[k] {
-					if bestScore[ch] < 0 || s < bestScore[ch] {
-						bestScore[ch], best[ch] = s, idx[ch]
-					}
-				}
-				continue
-			}
-			var tot float64
-			for _, s := range scores[k] {
-				tot += s
-			}
-			if bestTotal < 0 || tot < bestTotal {
-				bestTotal = tot
-				copy(best, idx)
-			}
-		}
-	}
-	cheap := d.constant() && p.closedForm()
-	if opts.FullSearch || nc <= 10 {
-		var idxs [][]int
-		for i := 0; i < nc; i++ {
-			idxs = append(idxs, uniform(i))
-		}
-		eval(idxs)
-	} else {
-		const stride = 5
-		var idxs [][]int
-		for i := 0; i < nc; i += stride {
-			idxs = append(idxs, uniform(i))
-		}
-		eval(idxs)
-		idxs = idxs[:0]
-		for o := -stride + 1; o < stride; o++ {
-			if o == 0 {
-				continue
-			}
-			idx := make([]int, chans)
-			for ch := range idx {
-				idx[ch] = max(0, min(nc-1, best[ch]+o))
-			}
-			idxs = append(idxs, idx)
-		}
-		eval(idxs)
-	}
-	theta := thetaOf(best)
-	var detail string
-	if perChannel {
-		detail = fmt.Sprintf("θ = %s per channel, %d candidates simulated", formatTheta(theta), evaluated)
-	} else {
-		detail = fmt.Sprintf("θ = %.4g = θmax·(1−%.2f), %d candidates simulated", theta[0], opts.Step*float64(best[0]), evaluated)
-		if cheap {
-			detail += " (closed form)"
-		}
-	}
-	return theta, detail
-}
-
-func formatTheta(th []float32) string {
-	lo, hi := th[0], th[0]
-	same := true
-	for _, v := range th {
-		lo, hi = min(lo, v), max(hi, v)
-		same = same && v == th[0]
-	}
-	if same {
-		return fmt.Sprintf("%.4g", th[0])
-	}
-	return fmt.Sprintf("%.4g..%.4g", lo, hi)
-}
-
-// rateInput is the SNN's input to stage st's weighted layer, as rates:
-// the previous layer's θ·count/T, pooled and flattened as the network does.
-func rateInput(net *network.Network, st *stage, prev *layerResult, count, T int) []float32 {
-	size := st.srcShape.Size()
-	perCh := size / st.srcShape[0]
-	r := make([]float32, count*size)
-	for i, n := range prev.counts {
-		if n != 0 {
-			r[i] = prev.theta[(i%size)/perCh] * float32(n) / float32(T)
-		}
-	}
-	return between(net, st, r, count)
+	c.done(k, cur, p.theta)
+	return lr, cur, nil
 }
 
 // verify runs the calibrated SNN with opts.Engine on the calibration set
@@ -333,12 +324,13 @@ func (c *calibrator) verify(snn *network.Network, rep *Report, finals [][]int32)
 	if err != nil {
 		return fmt.Errorf("verify with the %s engine: %w", c.opts.Engine.Name(), err)
 	}
-	if len(res.Counts) != len(c.stages) {
-		return fmt.Errorf("verify with the %s engine: %d layers of spike counts, want %d", c.opts.Engine.Name(), len(res.Counts), len(c.stages))
+	stages := c.plan.stages
+	if len(res.Counts) != len(stages) {
+		return fmt.Errorf("verify with the %s engine: %d layers of spike counts, want %d", c.opts.Engine.Name(), len(res.Counts), len(stages))
 	}
 	rep.Engine = c.opts.Engine.Name()
-	for k := range c.stages {
-		st := &c.stages[k]
+	for k := range stages {
+		st := &stages[k]
 		theta := expand(snn.Layers[st.index].(*network.Spiking).Threshold, st.channels)
 		var sq float64
 		mismatch := 0

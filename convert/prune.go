@@ -62,8 +62,9 @@ func (r *PruneReport) String() string {
 // the earlier removed first; weights that are already zero count among
 // them), and the layer becomes a network.SparseLinear holding the rest as
 // its synapses. Biases are kept. which names the layers (Linear or
-// SparseLinear; nil: every Linear and SparseLinear layer, the readout
-// included). A SparseLinear is pruned the same way, its missing weights
+// SparseLinear; nil: every Linear and SparseLinear layer but the readout,
+// whose few weights each decide a class: pruning the LeNet fixture's fc2
+// as well at 0.9 costs 25 points for 0.02 % of the SOPs). A SparseLinear is pruned the same way, its missing weights
 // counting as zeros; explicit zero synapses are removed. sparsity is in
 // [0, 1). The ANN is not modified.
 //
@@ -124,12 +125,16 @@ func pruneTargets(ann *network.Network, which []string) ([]int, error) {
 	}
 	var idx []int
 	if which == nil {
-		for i, l := range ann.Layers {
+		last := len(ann.Layers) - 1
+		for i, l := range ann.Layers[:last] {
 			if isLinear(l) {
 				idx = append(idx, i)
 			}
 		}
 		if len(idx) == 0 {
+			if isLinear(ann.Layers[last]) {
+				return nil, fmt.Errorf("the network has no Linear layer to prune but its readout %q (name it to prune it)", ann.Layers[last].Name())
+			}
 			return nil, fmt.Errorf("the network has no Linear layer to prune")
 		}
 		return idx, nil

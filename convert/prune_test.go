@@ -39,11 +39,14 @@ func TestPrune(t *testing.T) {
 			// 6 of 12 removed: 0, 0.05, then the tie -0.1/0.1 (both), 0.2, -0.3.
 			[]float32{0.5, 0, 0, 2, 0, 0, 1, -4, 0, 0.7, -0.6, 0}, nil,
 			[]convert.PrunedLayer{{Layer: 0, Name: "fc1", Weights: 12, Before: 11, After: 6, Cut: 0.3}}},
-		{"a quarter of both", 0.25, nil,
+		{"a quarter of both", 0.25, []string{"fc1", "fc2"},
 			// fc1: 3 removed (0, 0.05, then -0.1 of the tied pair: the earlier);
 			// fc2: round(1.5) = 2 removed (-0.125, 0.25).
 			[]float32{0.5, 0, 0, 2, -0.3, 0.1, 1, -4, 0.2, 0.7, -0.6, 0}, []float32{1, -2, 3, 0.5, 0, 0},
 			[]convert.PrunedLayer{{Layer: 0, Name: "fc1", Weights: 12, Before: 11, After: 9, Cut: 0.1}, {Layer: 2, Name: "fc2", Weights: 6, Before: 6, After: 4, Cut: 0.25}}},
+		{"by default all but the readout", 0.5, nil,
+			[]float32{0.5, 0, 0, 2, 0, 0, 1, -4, 0, 0.7, -0.6, 0}, nil,
+			[]convert.PrunedLayer{{Layer: 0, Name: "fc1", Weights: 12, Before: 11, After: 6, Cut: 0.3}}},
 		{"nothing", 0, []string{"fc2"}, nil, []float32{1, -2, 3, 0.5, 0.25, -0.125},
 			[]convert.PrunedLayer{{Layer: 2, Name: "fc2", Weights: 6, Before: 6, After: 6, Cut: 0}}},
 		{"one zero only", 0.05, []string{"fc1"}, // round(0.6) = 1: the zero that was there
@@ -102,6 +105,12 @@ func TestPruneErrors(t *testing.T) {
 		&network.ReLU{LayerName: "r"},
 		&network.Conv2d{LayerName: "out", InC: 1, OutC: 1, KH: 4, KW: 4, StrideH: 1, StrideW: 1, Weight: make([]float32, 16), Bias: []float32{0}},
 	}}
+	onlyReadout := &network.Network{Input: network.Shape{1, 4, 4}, Layers: []network.Layer{
+		&network.Conv2d{LayerName: "c", InC: 1, OutC: 1, KH: 1, KW: 1, StrideH: 1, StrideW: 1, Weight: []float32{1}, Bias: []float32{0}},
+		&network.ReLU{LayerName: "r"},
+		&network.Flatten{LayerName: "f"},
+		&network.Linear{LayerName: "fc", In: 16, Out: 2, Weight: make([]float32, 32), Bias: make([]float32, 2)},
+	}}
 	for _, c := range []struct {
 		name     string
 		net      *network.Network
@@ -117,6 +126,7 @@ func TestPruneErrors(t *testing.T) {
 		{"twice", pruneNet(), 0.5, []string{"fc1", "fc1"}, `"fc1" named twice`},
 		{"empty list", pruneNet(), 0.5, []string{}, "no layer named"},
 		{"no Linear", conv, 0.5, nil, "no Linear layer"},
+		{"only the readout", onlyReadout, 0.5, nil, `no Linear layer to prune but its readout "fc"`},
 		{"nil", nil, 0.5, nil, "nil network"},
 	} {
 		_, _, err := convert.Prune(c.net, c.sparsity, c.which)
@@ -145,13 +155,22 @@ func TestPruneProperties(t *testing.T) {
 				}
 			}
 		}
+		var linears []string // the readout included
+		for _, l := range net.Layers {
+			if l.Kind() == network.KindLinear {
+				linears = append(linears, l.Name())
+			}
+		}
+		if len(linears) == 0 {
+			continue
+		}
 		prev := net
 		for _, s := range []float64{0.3, 0.6, 0.9} {
-			got, rep, err := convert.Prune(net, s, nil)
+			got, rep, err := convert.Prune(net, s, linears)
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, _, err := convert.Prune(prev, s, nil)
+			again, _, err := convert.Prune(prev, s, linears)
 			if err != nil {
 				t.Fatal(err)
 			}

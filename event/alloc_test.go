@@ -95,3 +95,58 @@ func checkNoAllocs(t *testing.T, net *network.Network) {
 		t.Errorf("%v allocations per image", a)
 	}
 }
+
+// TestSparseAllocs: nor with SparseLinear projections — random graphs
+// with their Linear layers sparsified, and a sparse synthetic network
+// whose layers of 2¹⁷ neurons take the two-level active set — with and
+// without exit rules (the exact rule, whose first-layer chunks are short).
+func TestSparseAllocs(t *testing.T) {
+	if testenv.RaceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	r := rand.New(rand.NewPCG(8, 9))
+	type netImages struct {
+		name string
+		net  *network.Network
+		x    []float32
+	}
+	var cases []netImages
+	for _, kind := range []snnref.Kind{snnref.MLP, snnref.ResNet} {
+		net := sparsify(r, snnref.RandomNet(r, snnref.Config{Kind: kind, Alpha: 1, Reset: network.ResetSoft}), 0.3)
+		cases = append(cases, netImages{kind.String(), net, snnref.RandomImages(r, net, 8)})
+	}
+	cfg := SyntheticConfig{Inputs: 512, Neurons: 1 << 17, Layers: 2, Activity: 5e-4, Seed: 3, Fanout: 8}
+	syn, err := SyntheticNetwork(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs, _ := SyntheticImages(cfg, 8)
+	cases = append(cases, netImages{"synthetic 2¹⁷", syn, xs})
+	for _, c := range cases {
+		exact, err := network.NewExactExit(c.net)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rule := range []network.Exit{nil, exact, network.MarginExit{M: 0.5, MinSteps: 2}} {
+			sim, err := NewSimulator(c.net, network.SimOptions{T: 16, KeepCounts: true, Exit: rule})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := sim.NewImageResult()
+			size := c.net.Input.Size()
+			i := 0
+			run := func() {
+				if err := sim.RunImage(c.x[(i%8)*size:(i%8+1)*size], i, res); err != nil {
+					t.Fatal(err)
+				}
+				i++
+			}
+			for range 8 {
+				run()
+			}
+			if a := testing.AllocsPerRun(8, run); a != 0 {
+				t.Errorf("%s, exit %v: %v allocations per image", c.name, rule, a)
+			}
+		}
+	}
+}

@@ -28,3 +28,20 @@ func convGroupAVX2(acc *float32, yStride int, n int, rows int, w *float32, wStri
 func convGroupAsm(acc *float32, yStride int, n int, rows int, w *float32, wStride int, offs *int32, amps *float32, m int) {
 	convGroupAVX2(acc, yStride, n, rows, w, wStride, offs, amps, m)
 }
+
+//go:noescape
+func gatherAVX2(v, d, th *float32, one, fan *int32, n int, cand *int32, cv, cd, cth *float32, fused *winCount, cfan *int32, lut *int32) int
+
+func gatherAsm(v, d, th *float32, one, fan *int32, n int, cand *int32, cv, cd, cth *float32, fused *winCount, cfan *int32, lut *int32) int {
+	return gatherAVX2(v, d, th, one, fan, n, cand, cv, cd, cth, fused, cfan, lut)
+}
+
+// haveBMI2: the marking loop of sparseEventsAVX uses SHLX.
+var haveBMI2 = cpu.X86.HasBMI2
+
+//go:noescape
+func sparseEventsAVX(acc *float32, touched, top *uint64, evs *ev, nev int, ptr *int32, targets *int32, weights *float32)
+
+func sparseEventsAsm(acc *float32, touched, top *uint64, evs *ev, nev int, ptr *int32, targets *int32, weights *float32) {
+	sparseEventsAVX(acc, touched, top, evs, nev, ptr, targets, weights)
+}

@@ -17,10 +17,17 @@ import (
 type constLayer struct {
 	cand []int32
 	// For the fused paths (spikesToWindows, spikesToMax): fused[i] is the
-	// pooling window of candidate i (or −1) and its spikes so far, indexed by the
-	// bit so that no load waits on another, and side by side so that one
-	// cache line serves both.
-	fused    []winCount
+	// pooling window of candidate i (or −1) and its spikes so far, indexed
+	// by the bit so that no load waits on another, and side by side so
+	// that one cache line serves both; fan[i] is its SOPs per spike.
+	fused []winCount
+	fan   []int32
+	// user (a recording run's fused paths) is each candidate's network
+	// index: observeStep marks a step's spikes by it in ubits, which then
+	// drain in the order a recording takes them.
+	user     []int32
+	ubits    []uint64
+	userOn   bool
 	v, d, th []float32
 	words    int
 	bits     []uint64
@@ -32,47 +39,55 @@ type constLayer struct {
 	hard     bool
 }
 
-// init gathers the candidates of a new image; one, when not nil, maps
-// each neuron to the window of the pool it feeds (fused paths).
-func (c *constLayer) init(st *layerState, L *layerPlan, T int32, one []int32) {
-	// Gathered without a branch per neuron (whether a neuron can cross
-	// is a coin toss the branch predictor loses): every neuron is written
-	// at slot n, and n advances only for candidates.
+// winCount is a candidate's pooling window and spike count (fused paths).
+type winCount struct {
+	win, count int32
+}
+
+// init gathers the candidates of a new image, whose crossings are then
+// computed chunk steps at a time; one, when not nil, maps each neuron to
+// the window of the pool it feeds (fused paths); chw, when not nil (a
+// recording run), maps each neuron to its network index.
+func (c *constLayer) init(st *layerState, L *layerPlan, T int32, chunk int, one, chw []int32) {
 	nq := len(st.v)
 	if cap(c.cand) < nq+8 {
 		c.cand = make([]int32, nq+8)
 		c.v = make([]float32, nq+8)
 		c.d = make([]float32, nq+8)
 		c.th = make([]float32, nq+8)
+		c.fused = make([]winCount, nq+8)
+		c.fan = make([]int32, nq+8)
 	}
-	cand, cv, cd, cth := c.cand[:nq+1], c.v[:nq+1], c.d[:nq+1], c.th[:nq+1]
-	vs, ds, ths := st.v[:nq], st.drift[:nq], L.theta[:nq]
-	n := 0
-	for q := range nq {
-		v, d, th := vs[q], ds[q], ths[q]
-		cand[n], cv[n], cd[n], cth[n] = int32(q), v, d, th
-		if v >= th || d > 0 {
-			n++
-		}
-	}
-	c.cand, c.v, c.d, c.th = cand[:n], cv[:n], cd[:n], cth[:n]
-	c.fused = c.fused[:0]
+	var fused []winCount
+	var cfan, fan []int32
 	if one != nil {
-		if cap(c.fused) < n {
-			c.fused = make([]winCount, n, nq)
+		fused, cfan, fan = c.fused[:cap(c.fused)], c.fan[:cap(c.fan)], L.fan
+	}
+	n := gatherCandidates(st.v, st.drift, L.theta, one, fan, c.cand[:cap(c.cand)], c.v[:cap(c.v)], c.d[:cap(c.d)], c.th[:cap(c.th)], fused, cfan)
+	c.cand, c.v, c.d, c.th = c.cand[:n], c.v[:n], c.d[:n], c.th[:n]
+	c.fused, c.fan = c.fused[:0], c.fan[:0]
+	if one != nil {
+		c.fused, c.fan = c.fused[:n], c.fan[:n]
+	}
+	c.user = c.user[:0]
+	c.userOn = chw != nil && one != nil
+	if c.userOn {
+		if cap(c.user) < nq {
+			c.user, c.ubits = make([]int32, nq), make([]uint64, (nq+63)/64)
 		}
-		c.fused = c.fused[:n]
+		c.user = c.user[:n]
 		for i, q := range c.cand {
-			c.fused[i] = winCount{win: one[q]}
+			c.user[i] = chw[q]
 		}
 	}
+	// Pad to a multiple of 8 for the kernel with neurons that never fire.
 	for len(c.v)%8 != 0 {
 		c.v = append(c.v, 0)
 		c.d = append(c.d, 0)
 		c.th = append(c.th, float32(math.Inf(1)))
 	}
 	c.words = (len(c.v) + 63) / 64
-	c.h = min(int(T), 64)
+	c.h = max(1, min(int(T), chunk))
 	if need := c.h * c.words; cap(c.bits) < need {
 		c.bits = make([]uint64, need)
 	}
@@ -83,6 +98,8 @@ func (c *constLayer) init(st *layerState, L *layerPlan, T int32, one []int32) {
 
 // stepBits returns the spike bitmap of step t over the candidates
 // (steps are asked in order), computing the next h steps when needed.
+// The fused paths leave a step's bits as they are (the next chunk clears
+// them all before it is computed), so a step may be read again.
 func (c *constLayer) stepBits(t int32, updates *int64) []uint64 {
 	if t >= c.from+c.filled {
 		c.from, c.filled = t, 0
@@ -117,7 +134,6 @@ func (c *constLayer) spikesToWindows(t int32, updates *int64, cnt []uint16, win 
 		if wd == 0 {
 			continue
 		}
-		words[wi] = 0
 		base := wi << 6
 		for wd != 0 {
 			i := base + bits.TrailingZeros64(wd)
@@ -160,7 +176,6 @@ func (c *constLayer) spikesToMax(t int32, updates *int64, mx []int32, win *marks
 		if wd == 0 {
 			continue
 		}
-		words[wi] = 0
 		base := wi << 6
 		for wd != 0 {
 			i := base + bits.TrailingZeros64(wd)
@@ -189,15 +204,59 @@ func (c *constLayer) spikesToMax(t int32, updates *int64, mx []int32, win *marks
 	return n, first, firstN
 }
 
-// flushCounts adds the fused path's per-candidate spike counts to the
+// observeStep reads step t's spikes again after a fused path, for whoever
+// watches them: with keep it appends them (candidate indices) to list, in
+// a recording run it marks them in ubits by network index. A second pass
+// over the step's bits, made only then, so that the fused paths stay as
+// lean as they are without a watcher.
+func (c *constLayer) observeStep(t int32, keep bool, list []int32) []int32 {
+	s := int(t - c.from) // computed by the fused path just before
+	words := c.bits[s*c.words : (s+1)*c.words]
+	user, ub := c.user, c.ubits
+	for wi, wd := range words {
+		base := wi << 6
+		for wd != 0 {
+			i := base + bits.TrailingZeros64(wd)
+			wd &= wd - 1
+			if keep {
+				list = append(list, int32(i))
+			}
+			if c.userOn {
+				u := uint32(user[i])
+				ub[u>>6] |= 1 << (u & 63)
+			}
+		}
+	}
+	return list
+}
+
+// internal appends the engine's index of candidates idx to dst.
+func (c *constLayer) internal(idx, dst []int32) []int32 {
+	for _, i := range idx {
+		dst = append(dst, c.cand[i])
+	}
+	return dst
+}
+
+// sops is the fused paths' SOP count: Σ count·fan over the candidates.
+func (c *constLayer) sops() int64 {
+	var s0, s1 int64
+	fan := c.fan[:len(c.fused)]
+	i := 0
+	for ; i+2 <= len(c.fused); i += 2 {
+		s0 += int64(c.fused[i].count) * int64(fan[i])
+		s1 += int64(c.fused[i+1].count) * int64(fan[i+1])
+	}
+	for ; i < len(c.fused); i++ {
+		s0 += int64(c.fused[i].count) * int64(fan[i])
+	}
+	return s0 + s1
+}
+
+// flushCounts adds the fused paths' per-candidate spike counts to the
 // layer's per-neuron counts (at the end of an image).
 func (c *constLayer) flushCounts(counts []int32) {
 	for i, f := range c.fused {
 		counts[c.cand[i]] += f.count
 	}
-}
-
-// winCount is a candidate's pooling window and spike count (fused path).
-type winCount struct {
-	win, count int32
 }

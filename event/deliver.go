@@ -47,6 +47,9 @@ func (s *Simulator) deliver(pi int, evs []ev, w *Work) {
 		}
 		w.Adds[k] += int64(len(evs))
 		return
+	case fanSparse:
+		s.deliverSparse(pr, evs, w)
+		return
 	case fanLinear:
 		out := pr.out
 		w.Adds[k] += int64(len(evs) * out)

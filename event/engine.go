@@ -26,12 +26,12 @@ func (Engine) Run(net *network.Network, images []float32, labels []int, opts net
 // RunWork is Engine.Run that also returns what the engine did (events
 // delivered, additions performed, neuron updates) summed over images.
 func RunWork(net *network.Network, images []float32, labels []int, opts network.SimOptions) (*network.SimResult, *Work, error) {
-	return runWork(net, images, labels, opts, policyAdaptive)
+	return runWork(net, images, labels, opts, tuning{})
 }
 
-// runWork is RunWork with a given update policy (tests force sparse or
-// dense updates).
-func runWork(net *network.Network, images []float32, labels []int, opts network.SimOptions, policy int) (*network.SimResult, *Work, error) {
+// runWork is RunWork with a given tuning (tests force sparse or dense
+// updates, flat or two-level active sets).
+func runWork(net *network.Network, images []float32, labels []int, opts network.SimOptions, tune tuning) (*network.SimResult, *Work, error) {
 	start := time.Now()
 	if err := opts.Check(); err != nil {
 		return nil, nil, err
@@ -67,8 +67,8 @@ func runWork(net *network.Network, images []float32, labels []int, opts network.
 	err = parallel.For(workers, count, func(w, i int) error {
 		wk := ws[w]
 		if wk == nil {
-			sim := newSimulator(p)
-			sim.policy = policy
+			sim := newSimulator(p, res)
+			sim.tuning = tune
 			wk = &worker{sim: sim, rec: sim.NewImageResult(), tally: res.NewTally(), work: newWork(len(p.layers))}
 			ws[w] = wk
 		}
@@ -78,6 +78,11 @@ func runWork(net *network.Network, images []float32, labels []int, opts network.
 		}
 		wk.tally.Add(i, &wk.rec.ImageRecord)
 		wk.work.Add(&wk.rec.Work)
+		if opts.OnImage != nil {
+			if err := opts.OnImage(i, &wk.rec.ImageRecord); err != nil {
+				return err
+			}
+		}
 		if opts.Progress != nil {
 			progMu.Lock()
 			done++

@@ -41,10 +41,17 @@ func exactCases() []exactCase {
 	return cs
 }
 
+// policies are the tunings the exactness tests run: each update policy,
+// and lazy updates with each active-set form forced.
 var policies = []struct {
 	name   string
-	policy int
-}{{"adaptive", policyAdaptive}, {"sparse", policySparse}, {"dense", policyDense}}
+	policy tuning
+}{
+	{"adaptive", tuning{}}, {"sparse", tuning{policy: policySparse}}, {"dense", tuning{policy: policyDense}},
+	{"sparse/two-level", tuning{policy: policySparse, form: formTwoLevel}}, {"adaptive/two-level", tuning{form: formTwoLevel}},
+	{"sparse/flat", tuning{policy: policySparse, form: formFlat}},
+	{"sparse/alternating", tuning{policy: policySparse, form: formAlternate}},
+}
 
 // TestExactAgreement runs random small graph networks of every kind
 // (snnref.RandomNet: chains, MLPs, ResNets with identity and 1×1-conv
@@ -89,12 +96,37 @@ func TestExactLongRun(t *testing.T) {
 // on net.
 func checkExact(t *testing.T, net *network.Network, images []float32, opts network.SimOptions) {
 	t.Helper()
-	size := net.Input.Size()
-	count := len(images) / size
+	ref := checkVsReference(t, net, images, opts)
+	o := opts
+	o.Raster, o.Workers = true, 1
+	de, err := dense.Engine{}.Run(net, images, exactLabels(len(images)/net.Input.Size()), o)
+	if err != nil {
+		t.Fatalf("dense engine: %v", err)
+	}
+	if de.Raster == nil {
+		de.Raster = ref.Raster
+	}
+	if d := snnref.Diff(ref, de); d != "" {
+		t.Errorf("dense differs from snnref (delays %v, encoding %s): %s\n%s", opts.Delays, opts.Encoding, d, describe(net))
+	}
+}
+
+// exactLabels are the labels the exactness tests give their images.
+func exactLabels(count int) []int {
 	labels := make([]int, count)
 	for i := range labels {
 		labels[i] = i % 3
 	}
+	return labels
+}
+
+// checkVsReference compares the event engine — every update policy, 1 and
+// 3 workers, Engine.Run and the Simulator's spikes step by step — with
+// snnref on net and returns the reference's result.
+func checkVsReference(t *testing.T, net *network.Network, images []float32, opts network.SimOptions) *network.SimResult {
+	t.Helper()
+	size := net.Input.Size()
+	labels := exactLabels(len(images) / size)
 	ro := opts
 	ro.Raster = true
 	ref, err := snnref.Run(net, images, labels, ro)
@@ -122,30 +154,19 @@ func checkExact(t *testing.T, net *network.Network, images []float32, opts netwo
 			}
 		}
 	}
-	o := ro
-	o.Workers = 1
-	de, err := dense.Engine{}.Run(net, images, labels, o)
-	if err != nil {
-		t.Fatalf("dense engine: %v", err)
-	}
-	if de.Raster == nil {
-		de.Raster = ref.Raster
-	}
-	if d := snnref.Diff(ref, de); d != "" {
-		t.Errorf("dense differs from snnref (delays %v, encoding %s): %s\n%s", opts.Delays, opts.Encoding, d, describe(net))
-	}
+	return ref
 }
 
 // checkRasters runs every image through a Simulator with the given policy
 // and compares its spikes, step by step, with snnref's, and its readout
 // bit for bit.
-func checkRasters(t *testing.T, net *network.Network, images []float32, opts network.SimOptions, policy int) {
+func checkRasters(t *testing.T, net *network.Network, images []float32, opts network.SimOptions, policy tuning) {
 	t.Helper()
 	sim, err := NewSimulator(net, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim.policy = policy
+	sim.tuning = policy
 	ref, err := snnref.New(net, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -182,20 +203,20 @@ func checkRasters(t *testing.T, net *network.Network, images []float32, opts net
 		for k := range raster {
 			for st := 0; st < opts.T; st++ {
 				if !slices.Equal(raster[k][st], want[k][st]) {
-					t.Fatalf("policy %d image %d layer %d step %d: event spikes %v, reference %v (delays %v)\n%s", policy, i, k, st+1, raster[k][st], want[k][st], opts.Delays, describe(net))
+					t.Fatalf("policy %v image %d layer %d step %d: event spikes %v, reference %v (delays %v)\n%s", policy, i, k, st+1, raster[k][st], want[k][st], opts.Delays, describe(net))
 				}
 			}
 		}
 		for o := range rec.Output {
 			if math.Float32bits(rec.Output[o]) != math.Float32bits(res.Output[o]) {
-				t.Fatalf("policy %d image %d output %d: event %v, reference %v", policy, i, o, res.Output[o], rec.Output[o])
+				t.Fatalf("policy %v image %d output %d: event %v, reference %v", policy, i, o, res.Output[o], rec.Output[o])
 			}
 		}
 		if !slices.Equal(rec.PredictionByStep, res.PredictionByStep) {
-			t.Fatalf("policy %d image %d predictions by step: event %v, reference %v", policy, i, res.PredictionByStep, rec.PredictionByStep)
+			t.Fatalf("policy %v image %d predictions by step: event %v, reference %v", policy, i, res.PredictionByStep, rec.PredictionByStep)
 		}
 		if !slices.Equal(rec.SOPs, res.SOPs) || rec.InputSOPs != res.InputSOPs {
-			t.Fatalf("policy %d image %d SOPs: event %v (input %d), reference %v (input %d)", policy, i, res.SOPs, res.InputSOPs, rec.SOPs, rec.InputSOPs)
+			t.Fatalf("policy %v image %d SOPs: event %v (input %d), reference %v (input %d)", policy, i, res.SOPs, res.InputSOPs, rec.SOPs, rec.InputSOPs)
 		}
 	}
 }

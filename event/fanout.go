@@ -120,6 +120,8 @@ func scatter(pr *proj, pos int, amp float32, acc []float32) {
 		c := pr.convRun[pos]
 		r := &pr.siteRun[c.site]
 		axpyRows(amp, pr.wconv[c.w:], int(r.ws), acc, int(r.y0), -pr.ow*pr.outC, int(r.n), int(r.rows))
+	case fanSparse:
+		pr.sp.scatter(pos, amp, acc)
 	case fanIdentity:
 		if pr.idMap != nil {
 			pos = int(pr.idMap[pos])

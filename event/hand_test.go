@@ -100,12 +100,12 @@ func TestHandComputed(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			for _, policy := range []int{policyAdaptive, policySparse, policyDense} {
+			for _, policy := range []tuning{{}, {policy: policySparse}, {policy: policyDense}, {policy: policySparse, form: formTwoLevel}} {
 				sim, err := NewSimulator(c.net, c.opts)
 				if err != nil {
 					t.Fatal(err)
 				}
-				sim.policy = policy
+				sim.tuning = policy
 				var got []int32
 				sim.spikeHook = func(k int, st int32, sp []int32) {
 					if len(sp) > 0 {
@@ -117,19 +117,19 @@ func TestHandComputed(t *testing.T) {
 					t.Fatal(err)
 				}
 				if !slices.Equal(got, c.spikes) {
-					t.Errorf("policy %d: spikes at %v, want %v", policy, got, c.spikes)
+					t.Errorf("policy %v: spikes at %v, want %v", policy, got, c.spikes)
 				}
 				if !slices.Equal(res.Output, c.out) {
-					t.Errorf("policy %d: readout %v, want %v", policy, res.Output, c.out)
+					t.Errorf("policy %v: readout %v, want %v", policy, res.Output, c.out)
 				}
 				if !slices.Equal(res.PredictionByStep, c.pred) {
-					t.Errorf("policy %d: predictions %v, want %v", policy, res.PredictionByStep, c.pred)
+					t.Errorf("policy %v: predictions %v, want %v", policy, res.PredictionByStep, c.pred)
 				}
 				if res.Spikes[0] != int64(len(c.spikes)) || res.SOPs[0] != int64(2*len(c.spikes)) {
-					t.Errorf("policy %d: %d spikes %d SOPs", policy, res.Spikes[0], res.SOPs[0])
+					t.Errorf("policy %v: %d spikes %d SOPs", policy, res.Spikes[0], res.SOPs[0])
 				}
 				if len(c.spikes) > 0 && (res.FirstSpikeSum[0] != int64(c.spikes[0]) || res.FirstSpikers[0] != 1) {
-					t.Errorf("policy %d: first spike sum %d of %d", policy, res.FirstSpikeSum[0], res.FirstSpikers[0])
+					t.Errorf("policy %v: first spike sum %d of %d", policy, res.FirstSpikeSum[0], res.FirstSpikers[0])
 				}
 			}
 		})

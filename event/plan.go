@@ -394,6 +394,8 @@ func biasAt(l network.Layer, sh network.Shape, j int) float32 {
 		return l.Bias[j/(sh.Size()/sh[0])]
 	case *network.Linear:
 		return l.Bias[j]
+	case *network.SparseLinear:
+		return l.Bias[j]
 	}
 	return 0
 }

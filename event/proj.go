@@ -13,6 +13,7 @@ const (
 	fanConv     fanKind = iota // a Conv2d: shared weights, runs of targets
 	fanLinear                  // a Linear: one contiguous row per input
 	fanIdentity                // no weighted layer: a shortcut into an Add
+	fanSparse                  // a SparseLinear: an explicit list per input
 )
 
 // proj is one projection (network.Projection): the events of a source,
@@ -67,6 +68,8 @@ type proj struct {
 	// the engine's internal order: Flatten costs nothing).
 	out int
 	wt  []float32
+	// SparseLinear target (fanSparse): see sparsePlan.
+	sp sparseFan
 	// Identity (fanIdentity): idMap[p] is the target neuron of pooled
 	// position p (nil: the same index).
 	idMap []int32
@@ -246,6 +249,11 @@ func buildProj(p *plan, np network.Projection, sid, k int) (*proj, error) {
 		case *network.Linear:
 			pr.kind = fanLinear
 			err = pr.linearPlan(l)
+		case *network.SparseLinear:
+			pr.kind = fanSparse
+			err = pr.sparsePlan(l)
+		default:
+			err = fmt.Errorf("layer %d (%s) is not a weighted layer the engine knows", np.Weighted, l.Kind())
 		}
 	}
 	if err != nil {

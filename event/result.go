@@ -75,3 +75,22 @@ func (r *ImageResult) reset() {
 	r.ImageRecord.Reset()
 	r.Work.reset()
 }
+
+// dotCounts is Σ counts[i]·fan[i] (the SOPs of a layer's spike counts),
+// with four sums so that the adds do not wait on each other.
+func dotCounts(counts, fan []int32) int64 {
+	fan = fan[:len(counts)]
+	var s0, s1, s2, s3 int64
+	i := 0
+	for ; i+4 <= len(counts); i += 4 {
+		c, f := counts[i:i+4:i+4], fan[i:i+4:i+4]
+		s0 += int64(c[0]) * int64(f[0])
+		s1 += int64(c[1]) * int64(f[1])
+		s2 += int64(c[2]) * int64(f[2])
+		s3 += int64(c[3]) * int64(f[3])
+	}
+	for ; i < len(counts); i++ {
+		s0 += int64(counts[i]) * int64(fan[i])
+	}
+	return s0 + s1 + s2 + s3
+}

@@ -2,7 +2,6 @@ package event
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/evsnn/evsnn/network"
 	"github.com/evsnn/evsnn/queue"
@@ -21,6 +20,14 @@ type Simulator struct {
 	// (internal order, increasing).
 	srcSpk [][]int32
 	a      []float32 // readout accumulator (internal order)
+	// aUser is the readout accumulator in the network's order, for the
+	// exit rule, when the internal order differs (a Conv2d readout).
+	aUser []float32
+	// exit is the early-exit rule (SimOptions.Exit), nil for none.
+	exit network.Exit
+	// rec, with SimOptions.RecordSpikes, turns each layer's spikes into
+	// the network's order for ImageRecord.AppendSpikes.
+	rec []spikeOrder
 	// xin is the direct input in internal order.
 	xin []float32
 	// Poisson input
@@ -28,29 +35,34 @@ type Simulator struct {
 	pixU []int32 // their network index
 	pixX []float32
 	inSp []int32
-	// policy chooses between lazy updates and dense sweeps (tests force
-	// one or the other).
-	policy int
+	// layout makes the per-image records (NewImageResult).
+	layout *network.SimResult
+	// tuning: the engine's own choices, which tests may force.
+	tuning
 	// spikeHook, if set (tests), sees every layer's spikes (internal order).
 	spikeHook func(k int, t int32, spikes []int32)
+	// stepHook, if set (tests, benchmarks), is called after every step.
+	stepHook func(t int32)
+	// deliverHook, if set (tests, benchmarks), sees the events of every
+	// projection before they are delivered.
+	deliverHook func(pi int, evs []ev)
 }
-
-const (
-	policyAdaptive = iota
-	policySparse
-	policyDense
-)
 
 type layerState struct {
 	v, acc, drift []float32
 	invd          []float64
 	last, sched   []int32
 	counts        []int32
-	touched       *queue.Bitset
-	all           bool // every neuron is touched this step
-	cross         *queue.Ring[int32]
-	list          []int32
-	spikes        []int32
+	// counted: counts holds spikes of this image (else it is all zero).
+	counted bool
+	touched *queue.Bitset
+	all     bool // every neuron is touched this step
+	// lastTouched is how many neurons the last update touched (the
+	// observed activity that chooses the active set's form).
+	lastTouched int
+	cross       *queue.Ring[int32]
+	list        []int32
+	spikes      []int32
 	// deferred lists the neurons updated at the previous step that may
 	// cross on their constant current alone (see predictDeferred).
 	deferred []int32
@@ -109,8 +121,9 @@ type maxState struct {
 }
 
 // NewSimulator compiles net for the event engine with the given options
-// (T, Encoding, Seed, KeepCounts and Delays are used; ImageOffset and
-// Workers are Engine.Run's business).
+// (T, Encoding, Seed, KeepCounts, Delays, Exit and RecordSpikes are used;
+// ImageOffset, Workers, Progress, Raster and OnImage are Engine.Run's
+// business).
 func NewSimulator(net *network.Network, opts network.SimOptions) (*Simulator, error) {
 	if err := opts.Check(); err != nil {
 		return nil, err
@@ -119,12 +132,19 @@ func NewSimulator(net *network.Network, opts network.SimOptions) (*Simulator, er
 	if err != nil {
 		return nil, err
 	}
-	return newSimulator(p), nil
+	layout, err := network.NewSimResult(net, "event", 0, nil, opts)
+	if err != nil {
+		return nil, err
+	}
+	return newSimulator(p, layout), nil
 }
 
-func newSimulator(p *plan) *Simulator {
+// newSimulator makes a Simulator for a compiled plan; layout is a result
+// of the run (any number of images) whose NewImageRecord lays out the
+// simulator's records.
+func newSimulator(p *plan, layout *network.SimResult) *Simulator {
 	T := p.opts.T
-	s := &Simulator{p: p, steps: T}
+	s := &Simulator{p: p, steps: T, layout: layout}
 	h := min(T+1, 1024)
 	s.layers = make([]layerState, len(p.layers))
 	for k, L := range p.layers {
@@ -202,6 +222,16 @@ func newSimulator(p *plan) *Simulator {
 	}
 	s.srcSpk = make([][]int32, len(p.sources))
 	s.a = make([]float32, p.readout().n)
+	s.exit = p.opts.Exit
+	if p.opts.RecordSpikes {
+		s.rec = make([]spikeOrder, len(p.layers)-1)
+		for k, L := range p.layers[:len(p.layers)-1] {
+			s.rec[k] = newSpikeOrder(L.g)
+		}
+	}
+	if s.exit != nil && p.readout().userOrder != nil {
+		s.aUser = make([]float32, p.readout().n)
+	}
 	if p.sources[0].direct {
 		s.xin = make([]float32, p.input.size())
 	} else {
@@ -224,44 +254,30 @@ func (s *Simulator) T() int { return s.steps }
 // Classes is the size of the readout.
 func (s *Simulator) Classes() int { return len(s.a) }
 
-// NewImageResult returns an ImageResult sized for this simulator.
+// NewImageResult returns an ImageResult sized for this simulator. With
+// SimOptions.RecordSpikes its SpikeIDs are filled by every RunImage.
 func (s *Simulator) NewImageResult() *ImageResult {
 	nl := s.NumLayers()
-	r := &ImageResult{
-		ImageRecord: network.ImageRecord{
-			PredictionByStep: make([]int, s.steps),
-			Output:           make([]float32, len(s.a)),
-			Spikes:           make([]int64, nl),
-			SOPs:             make([]int64, nl),
-			FirstSpikeSum:    make([]int64, nl),
-			FirstSpikers:     make([]int64, nl),
-			SpikesByStep:     make([][]int32, nl),
-		},
-		Work:  newWork(nl + 1),
-		steps: s.steps,
-	}
-	for k := range r.SpikesByStep {
-		r.SpikesByStep[k] = make([]int32, s.steps)
-	}
-	if s.p.opts.KeepCounts {
-		r.Counts = make([][]int32, nl)
-		for k := range r.Counts {
-			r.Counts[k] = make([]int32, s.p.layers[k].n)
-		}
-	}
+	r := &ImageResult{Work: newWork(nl + 1), steps: s.steps}
+	// The record comes from network.SimResult, which lays out the spike
+	// ids; it depends only on the network and the options.
+	r.ImageRecord = *s.layout.NewImageRecord()
 	return r
 }
 
 // RunImage simulates one image x (Input.Size() values in the network's
-// C,H,W order) for T steps. image is its dataset index (it seeds the
-// Poisson input). res must come from this Simulator's NewImageResult; it
-// is overwritten. After the first call RunImage allocates nothing.
+// C,H,W order) for T steps, or fewer when the options' Exit rule stops it
+// (res.Steps says how many ran; the prediction after the last step run
+// holds for the later ones, and res.Output is the accumulator then).
+// image is its dataset index (it seeds the Poisson input). res must come
+// from this Simulator's NewImageResult; it is overwritten. After the first
+// call RunImage allocates nothing.
 func (s *Simulator) RunImage(x []float32, image int, res *ImageResult) error {
 	p := s.p
 	if len(x) != p.input.size() {
 		return fmt.Errorf("event: image has %d values, the network's input %v has %d", len(x), p.net.Input, p.input.size())
 	}
-	if res.steps != s.steps || len(res.Spikes) != s.NumLayers() || len(res.Output) != len(s.a) {
+	if res.steps != s.steps || len(res.Spikes) != s.NumLayers() || len(res.Output) != len(s.a) || (res.SpikeIDs == nil) != (s.rec == nil) {
 		return fmt.Errorf("event: the ImageResult was not made by this Simulator's NewImageResult")
 	}
 	res.reset()
@@ -296,9 +312,32 @@ func (s *Simulator) RunImage(x []float32, image int, res *ImageResult) error {
 				s.stepLayer(nd.i, t, res)
 			}
 		}
+		res.Steps = int(t)
+		if s.stepHook != nil {
+			s.stepHook(t)
+		}
+		if s.exit != nil && t < T && s.exit.Done(int(t), int(T), s.userAcc()) {
+			// Every node has finished step t, so no state is left half
+			// done: the next image starts from startImage as usual.
+			for u := t; u < T; u++ {
+				res.PredictionByStep[u] = res.PredictionByStep[t-1]
+			}
+			break
+		}
 	}
 	s.finishImage(res)
 	return nil
+}
+
+// userAcc is the readout accumulator in the network's order.
+func (s *Simulator) userAcc() []float32 {
+	if s.aUser == nil {
+		return s.a
+	}
+	for j, q := range s.p.readout().userOrder {
+		s.aUser[j] = s.a[q]
+	}
+	return s.aUser
 }
 
 // startImage resets the per-image state.
@@ -339,10 +378,14 @@ func (s *Simulator) startImage() {
 		copy(st.v, L.v0)
 		clear(st.last)
 		clear(st.sched)
-		clear(st.counts)
+		if st.counted {
+			clear(st.counts)
+			st.counted = false
+		}
 		st.touched.Clear()
 		st.all = false
 		st.dense = false
+		st.lastTouched = 0
 		st.deferred = st.deferred[:0]
 		st.cross.Reset(1)
 		st.cl = nil
@@ -354,7 +397,11 @@ func (s *Simulator) startImage() {
 			} else if L.fuseMax >= 0 {
 				one = p.pools[L.fuseMax].wins.one
 			}
-			st.cl.init(st, L, T, one)
+			var chw []int32
+			if s.rec != nil {
+				chw = s.rec[k].chwTable()
+			}
+			st.cl.init(st, L, T, s.constChunk(), one, chw)
 			continue
 		}
 		s.initialSchedule(k)
@@ -375,9 +422,17 @@ func (s *Simulator) stepLayer(k int, t int32, res *ImageResult) {
 	if st.next < len(L.delays) && t == int32(L.delays[st.next])+1 {
 		s.switchDrift(k, t)
 	}
+	if !L.readout && st.cl == nil {
+		// The active set is empty between steps: its form may change.
+		s.chooseForm(k)
+	}
 	for _, pi := range L.ins {
 		if !p.projs[pi].direct {
-			s.deliver(pi, s.events(pi, t), &res.Work)
+			evs := s.events(pi, t)
+			if s.deliverHook != nil {
+				s.deliverHook(pi, evs)
+			}
+			s.deliver(pi, evs, &res.Work)
 		}
 	}
 	if L.readout {
@@ -385,7 +440,8 @@ func (s *Simulator) stepLayer(k int, t int32, res *ImageResult) {
 		return
 	}
 	if st.cl != nil {
-		if (L.fuseProj >= 0 || L.fuseMax >= 0) && !res.RecordRaster && s.spikeHook == nil {
+		if L.fuseProj >= 0 || L.fuseMax >= 0 {
+			// The spike list is built only when someone looks at it.
 			var n, first, firstN int64
 			if L.fuseProj >= 0 {
 				ps := &s.projs[L.fuseProj]
@@ -402,6 +458,11 @@ func (s *Simulator) stepLayer(k int, t int32, res *ImageResult) {
 			res.FirstSpikeSum[k] += first
 			res.FirstSpikers[k] += firstN
 			s.srcSpk[L.src] = nil
+			// The spike list is built only when someone looks at it.
+			if keep := res.RecordRaster || s.spikeHook != nil || (s.rec != nil && !st.cl.userOn); keep || s.rec != nil {
+				st.spikes = st.cl.observeStep(t, keep, st.spikes[:0])
+				s.observeConst(k, t, st.spikes, res)
+			}
 			return
 		}
 		st.spikes = st.cl.spikesAt(t, st.spikes[:0], &res.Work.Updates[k])
@@ -418,23 +479,13 @@ func (s *Simulator) stepLayer(k int, t int32, res *ImageResult) {
 		s.update(k, t, res)
 	}
 	s.srcSpk[L.src] = st.spikes
-	if s.spikeHook != nil {
-		s.spikeHook(k, t, st.spikes)
-	}
-	if res.RecordRaster {
-		s.record(k, t, st.spikes, res)
-	}
+	s.observe(k, t, st.spikes, res)
 }
 
 // finishImage fills what is summed once per image: SOPs, counts, the
 // readout.
 func (s *Simulator) finishImage(res *ImageResult) {
 	p := s.p
-	for k := range s.layers {
-		if cl := s.layers[k].cl; cl != nil {
-			cl.flushCounts(s.layers[k].counts)
-		}
-	}
 	res.Prediction = res.PredictionByStep[s.steps-1]
 	if order := p.readout().userOrder; order != nil {
 		for j, q := range order {
@@ -447,10 +498,21 @@ func (s *Simulator) finishImage(res *ImageResult) {
 	// summed once per image rather than looked up per spike. A
 	// count-gated MaxPool's window emitted max[w] events in all (its count
 	// is the largest input count), each worth the pool's fan-out.
+	// A constant-current layer on its fused path counted per candidate:
+	// its neurons' counts are left zero unless they are asked for.
 	for k, L := range p.layers[:len(p.layers)-1] {
+		st := &s.layers[k]
 		var sops int64
-		for q, c := range s.layers[k].counts {
-			sops += int64(c) * int64(L.fan[q])
+		if cl := st.cl; cl != nil && len(cl.fused) > 0 {
+			if res.Counts != nil {
+				cl.flushCounts(st.counts)
+				st.counted = true
+			} else {
+				sops = cl.sops()
+			}
+		}
+		if st.counted {
+			sops += dotCounts(st.counts, L.fan)
 		}
 		res.SOPs[k] = sops
 	}
@@ -458,10 +520,7 @@ func (s *Simulator) finishImage(res *ImageResult) {
 		if mp.direct {
 			continue
 		}
-		var sops int64
-		for w, c := range s.pools[m].max {
-			sops += int64(c) * int64(mp.fan[w])
-		}
+		sops := dotCounts(s.pools[m].max, mp.fan)
 		if mp.charge >= 0 {
 			res.SOPs[mp.charge] += sops
 		} else {
@@ -475,19 +534,5 @@ func (s *Simulator) finishImage(res *ImageResult) {
 				res.Counts[k][L.g.user(q)] = c
 			}
 		}
-	}
-}
-
-// record appends the spikes of layer k at step t to res.Raster, in the
-// network's neuron order.
-func (s *Simulator) record(k int, t int32, spikes []int32, res *ImageResult) {
-	g := s.p.layers[k].g
-	start := len(res.Raster)
-	for _, q := range spikes {
-		res.Raster = append(res.Raster, network.RasterEvent{Layer: int32(k), Neuron: int32(g.user(int(q))), Step: t})
-	}
-	if g.c > 1 && g.h*g.w > 1 {
-		added := res.Raster[start:]
-		slices.SortFunc(added, func(a, b network.RasterEvent) int { return int(a.Neuron - b.Neuron) })
 	}
 }

@@ -37,6 +37,7 @@ func (s *Simulator) update(k int, t int32, res *ImageResult) {
 	if !st.all {
 		cnt = st.touched.Count()
 	}
+	st.lastTouched = cnt
 	dense := st.dense
 	switch s.policy {
 	case policySparse:
@@ -230,6 +231,7 @@ func (s *Simulator) spikeStats(k int, t int32, res *ImageResult) {
 		return
 	}
 	counts := st.counts
+	st.counted = true
 	var first, firstN int64
 	for _, q := range spikes {
 		c := counts[q]

@@ -14,7 +14,10 @@ const spikeIDSpace = 1 << 32
 
 // SpikeBlockSteps is the number of steps one slot of a layer of n neurons
 // covers: T when T·n ≤ 2³², else ⌊2³²/n⌋.
-func SpikeBlockSteps(n, T int) int { return max(1, min(T, spikeIDSpace/n)) }
+func SpikeBlockSteps(n, T int) int {
+	// int64: spikeIDSpace does not fit a 32-bit int.
+	return int(max(1, min(int64(T), spikeIDSpace/int64(n))))
+}
 
 // spikeSlots lays out the slots of a result's spiking layers.
 type spikeSlots struct {

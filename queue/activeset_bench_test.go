@@ -1,10 +1,15 @@
 package queue
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/evsnn/evsnn/internal/cputime"
 )
 
 // The engine's two kinds of per-step active sets, with the fixture's
@@ -139,4 +144,149 @@ func BenchmarkActiveSet(b *testing.B) {
 		}
 		perMember(b, len(spikes))
 	})
+}
+
+// BenchmarkActiveSetScale is the crossover of the active-set forms for
+// large, quiet layers: sets of N = 10⁴ … 1.6·10⁷ possible members with a
+// fraction a = 10⁻⁵ … 10 % present (at least one), added one by one in
+// random order (as a step's synaptic targets and predicted crossings
+// arrive) and listed in increasing order, emptying the set, as a step of
+// the engine does. Forms: the flat bitset; the two-level bitset
+// (SetSparse); a sorted list (a flat bitset only filters repeats, the
+// list of new members is sorted by slices.Sort or by a radix sort, and
+// its bits are cleared one by one); roaring bitmaps built by Add, or by
+// AddMany from the sorted list, listed by ManyIntIterator. Reports ns per
+// step and per member. The bitsets are counted before they are listed,
+// as the engine counts a layer's touched set to choose its update.
+func BenchmarkActiveSetScale(b *testing.B) {
+	for _, n := range []int{1e4, 1e5, 1e6, 4e6, 16e6} {
+		filter := NewBitset(n)
+		flat := NewBitset(n)
+		two := NewBitset(n)
+		two.SetSparse(true)
+		rb := roaring.New()
+		for _, a := range []float64{1e-5, 1e-4, 1e-3, 1e-2, 1e-1} {
+			k := max(1, int(a*float64(n)))
+			r := rand.New(rand.NewPCG(uint64(n), uint64(k)))
+			members := make([]int32, 0, k)
+			for len(members) < k {
+				if i := r.IntN(n); !filter.Contains(i) {
+					filter.Add(i)
+					members = append(members, int32(i))
+				}
+			}
+			filter.Clear()
+			out := make([]int32, 0, k)
+			list := make([]int32, 0, k)
+			scratch := make([]int32, k)
+			ul := make([]uint32, 0, k)
+			bufU := make([]uint32, 256)
+			// report gives wall and CPU time per step (CPU time: the
+			// machine is shared, and a benchmark preempted by another
+			// process is charged only what it ran).
+			report := func(b *testing.B, cpu0 time.Duration) {
+				cpu, _ := cputime.Now()
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/step")
+				b.ReportMetric(float64((cpu-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/step")
+				b.ReportMetric(float64((cpu-cpu0).Nanoseconds())/float64(b.N*k), "cpu-ns/member")
+			}
+			name := func(form string) string { return fmt.Sprintf("N=%d/a=%g/%s", n, a, form) }
+			b.Run(name("bitset"), func(b *testing.B) {
+				cpu0, _ := cputime.Now()
+				for b.Loop() {
+					for _, m := range members {
+						flat.Add(int(m))
+					}
+					// The engine counts the set (to pick its update) before
+					// it lists it.
+					if flat.Count() == 0 {
+						b.Fatal("empty")
+					}
+					out = flat.DrainTo(out[:0])
+				}
+				report(b, cpu0)
+			})
+			b.Run(name("bitset2"), func(b *testing.B) {
+				cpu0, _ := cputime.Now()
+				for b.Loop() {
+					for _, m := range members {
+						two.Add(int(m))
+					}
+					if two.Count() == 0 {
+						b.Fatal("empty")
+					}
+					out = two.DrainTo(out[:0])
+				}
+				report(b, cpu0)
+			})
+			for _, radix := range []bool{false, true} {
+				form := "list-sort"
+				if radix {
+					form = "list-radix"
+				}
+				b.Run(name(form), func(b *testing.B) {
+					cpu0, _ := cputime.Now()
+					words := filter.Words()
+					for b.Loop() {
+						list = list[:0]
+						for _, m := range members {
+							if w, bit := &words[m>>6], uint64(1)<<(uint(m)&63); *w&bit == 0 {
+								*w |= bit
+								list = append(list, m)
+							}
+						}
+						if radix {
+							RadixSort(list, scratch, n)
+						} else {
+							slices.Sort(list)
+						}
+						for _, m := range list {
+							words[m>>6] = 0
+						}
+						out = append(out[:0], list...)
+					}
+					report(b, cpu0)
+				})
+			}
+			b.Run(name("roaring-Add"), func(b *testing.B) {
+				cpu0, _ := cputime.Now()
+				var it roaring.ManyIntIterator
+				for b.Loop() {
+					rb.Clear()
+					for _, m := range members {
+						rb.Add(uint32(m))
+					}
+					it.Initialize(rb)
+					out = out[:0]
+					for c := it.NextMany(bufU); c > 0; c = it.NextMany(bufU) {
+						for _, v := range bufU[:c] {
+							out = append(out, int32(v))
+						}
+					}
+				}
+				report(b, cpu0)
+			})
+			b.Run(name("roaring-AddMany"), func(b *testing.B) {
+				cpu0, _ := cputime.Now()
+				var it roaring.ManyIntIterator
+				for b.Loop() {
+					ul = ul[:0]
+					for _, m := range members {
+						ul = append(ul, uint32(m))
+					}
+					slices.Sort(ul)
+					rb.Clear()
+					rb.AddMany(ul)
+					it.Initialize(rb)
+					out = out[:0]
+					for c := it.NextMany(bufU); c > 0; c = it.NextMany(bufU) {
+						for _, v := range bufU[:c] {
+							out = append(out, int32(v))
+						}
+					}
+				}
+				report(b, cpu0)
+			})
+		}
+	}
 }

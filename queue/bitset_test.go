@@ -6,11 +6,21 @@ import (
 	"testing"
 )
 
+// TestBitset checks every operation of the flat and the two-level form
+// (switched at random between uses) against a map.
 func TestBitset(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
-	for trial := 0; trial < 200; trial++ {
+	for trial := 0; trial < 400; trial++ {
 		n := 1 + r.IntN(300)
+		if trial%4 == 3 {
+			n = 1 + r.IntN(20000)
+		}
 		b := NewBitset(n)
+		b.SetSparse(trial%2 == 1)
+		if trial%8 == 5 {
+			b.SetSparse(false)
+			b.SetSparse(true)
+		}
 		want := map[int]bool{}
 		for op := 0; op < 10; op++ {
 			if r.IntN(2) == 0 {
@@ -42,10 +52,14 @@ func TestBitset(t *testing.T) {
 			t.Fatalf("trial %d: AppendTo %v, want %v", trial, got, ws)
 		}
 		var drained []int32
-		if r.IntN(2) == 0 {
+		switch r.IntN(3) {
+		case 0:
 			drained = b.DrainTo(nil)
-		} else {
+		case 1:
 			b.Drain(func(i int) { drained = append(drained, int32(i)) })
+		default:
+			drained = b.DrainTo(nil)
+			b.Clear()
 		}
 		if len(drained) != len(ws) {
 			t.Fatalf("trial %d: drained %v, want %v", trial, drained, ws)
@@ -55,8 +69,35 @@ func TestBitset(t *testing.T) {
 				t.Fatalf("trial %d: drained %v, want %v", trial, drained, ws)
 			}
 		}
-		if b.Count() != 0 {
+		if b.Count() != 0 || len(b.AppendTo(nil)) != 0 {
 			t.Fatalf("trial %d: %d members after draining", trial, b.Count())
+		}
+		for _, w := range b.Top() {
+			if w != 0 {
+				t.Fatalf("trial %d: second level not cleared", trial)
+			}
+		}
+		b.AddRange(0, n)
+		b.Clear()
+		if b.Count() != 0 || len(b.AppendTo(nil)) != 0 {
+			t.Fatalf("trial %d: members after Clear", trial)
+		}
+	}
+}
+
+func TestRadixSort(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	for trial := range 200 {
+		n := 1 + r.IntN(1<<uint(1+trial%31))
+		s := make([]int32, r.IntN(3000))
+		for i := range s {
+			s[i] = int32(r.IntN(n))
+		}
+		want := slices.Clone(s)
+		slices.Sort(want)
+		RadixSort(s, make([]int32, len(s)), n)
+		if !slices.Equal(s, want) {
+			t.Fatalf("trial %d (n %d, %d values): not sorted", trial, n, len(s))
 		}
 	}
 }

@@ -10,7 +10,11 @@
 //   - NewActivationVsRate and NewActivationVsRateGrid: the SNN rate
 //     θ·count/T of each (image, neuron) pair against its ANN activation,
 //     with the y = x line of a perfect conversion: the plot to debug a
-//     conversion with (clipping above θ, flooring in steps of θ/T).
+//     conversion with (clipping above θ, flooring in steps of θ/T);
+//   - NewStepsHistogram: how many steps the images of a run with an
+//     early-exit rule ran;
+//   - NewExitFront: accuracy against mean steps per image of an early-exit
+//     sweep, its Pareto front and the full run, exact rule and oracle.
 //
 // Each New* function returns a Figure, which Save writes to a path (format
 // by extension, written atomically) and Encode renders to bytes (for

@@ -70,6 +70,16 @@ func buildSample(t testing.TB) (*report.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The early-exit figures and tables of the same run.
+	sim, err := exitStudy(run, T)
+	if err != nil {
+		return nil, err
+	}
+	efigs, err := report.ExitFigures(sim, dpi)
+	if err != nil {
+		return nil, err
+	}
+	figs = append(figs, efigs...)
 	settings := []report.KV{
 		{"model", "snnref.RandomNet(ResNet) <random weights>"},
 		{"T", strconv.Itoa(T)},
@@ -86,7 +96,7 @@ func buildSample(t testing.TB) (*report.Report, error) {
 		Generated: time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC),
 		Settings:  settings,
 		Profile:   p,
-		Tables: []report.Table{{
+		Tables: append([]report.Table{{
 			Title:   "ANN vs SNN",
 			Caption: "Accuracy on the same images & the agreement of predictions.",
 			Header:  []string{"model", "accuracy", "agreement with ANN", "wall"},
@@ -94,7 +104,7 @@ func buildSample(t testing.TB) (*report.Report, error) {
 				{"ANN", "100.00 %", "—", "0.01 s"},
 				{"SNN (reference)", pct(*p.Accuracy), pct(*p.Accuracy), "0.42 s"},
 			},
-		}},
+		}}, report.ExitTables(sim)...),
 		Figures: figs,
 		Notes:   []string{"Synthetic data: labels are the ANN's own predictions <so the ANN scores 100 %>."},
 	}, nil
@@ -109,7 +119,7 @@ func TestRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := buf.String()
-	if n := strings.Count(html, `<img class="figure"`); n != len(r.Figures) || n != 5 {
+	if n := strings.Count(html, `<img class="figure"`); n != len(r.Figures) || n != 7 {
 		t.Errorf("%d figures in the page, %d in the report", n, len(r.Figures))
 	}
 	for _, s := range []string{
@@ -117,6 +127,7 @@ func TestRender(t *testing.T) {
 		"data:image/svg&#43;xml;base64,", "data:image/png;base64,",
 		"0.9 pJ per SOP", "4.6 pJ per MAC", "Horowitz 2014",
 		"Activity and cost per layer", "Conversion error per layer", "ANN vs SNN",
+		"Steps per image", "Accuracy against time: early exit", "Pareto front of the early-exit sweep",
 		"sp1", "sp2", "sp3", "Go</dt>", "go1.", "2026-11-27 05:00 UTC",
 		"&lt;random weights&gt;", "&amp; the agreement", // escaped
 	} {

@@ -32,6 +32,12 @@ type RunInfo struct {
 	// Generated is the time printed in the footer; the zero time leaves it
 	// out (byte-identical reports from identical inputs).
 	Generated time.Time
+	// Exit, if set, is an early-exit study of the run's images
+	// (analysis.Inputs.SimulateWith with VsFull and Sweep): its steps
+	// histogram and accuracy/time front are added to the figures, its
+	// tables to the tables, and exit.json, steps.csv and exit_sweep.csv
+	// to the files.
+	Exit *analysis.Simulation
 }
 
 // RunFigures renders the standard figures of an analysis (StandardFigures):
@@ -130,7 +136,8 @@ func secs(x float64) string    { return fmt.Sprintf("%.2f s", x) }
 
 // WriteRun writes the report of an analysis into dir (created if needed):
 // report.html, profile.json, compare.json (when the engines were
-// compared), the CSV files of profile.WriteCSV and every figure as
+// compared), exit.json, steps.csv and exit_sweep.csv (with info.Exit),
+// the CSV files of profile.WriteCSV and every figure as
 // figureN.svg or figureN.png. Everything is rendered before the first file
 // is written, and each file is written atomically. It returns the path of
 // report.html.
@@ -142,6 +149,14 @@ func WriteRun(dir string, a *analysis.Analysis, info RunInfo) (string, error) {
 	tables := info.Tables
 	if a.Comparison != nil {
 		tables = append(CompareTables(a.Comparison), tables...)
+	}
+	if info.Exit != nil {
+		ef, err := ExitFigures(info.Exit, info.PNGDPI)
+		if err != nil {
+			return "", err
+		}
+		figs = append(figs, ef...)
+		tables = append(tables, ExitTables(info.Exit)...)
 	}
 	title := info.Title
 	if title == "" {
@@ -161,14 +176,32 @@ func WriteRun(dir string, a *analysis.Analysis, info RunInfo) (string, error) {
 	if err := Render(&page, rep); err != nil {
 		return "", err
 	}
-	files := map[string][]byte{"report.html": page.Bytes()}
-	if files["profile.json"], err = indentJSON(a.Profile); err != nil {
-		return "", err
-	}
+	files := map[string][]byte{}
 	if a.Comparison != nil {
 		if files["compare.json"], err = indentJSON(a.Comparison); err != nil {
 			return "", err
 		}
+	}
+	if info.Exit != nil {
+		if files["exit.json"], err = indentJSON(info.Exit); err != nil {
+			return "", err
+		}
+	}
+	var csv func(dir string) error
+	if info.Exit != nil {
+		csv = info.Exit.WriteExitCSV
+	}
+	return writeDir(dir, page.Bytes(), a.Profile, figs, files, csv)
+}
+
+// writeDir writes a report's directory: files (name → contents),
+// profile.json, the profile's CSV files, every figure as figureN.svg or
+// figureN.png, what csv writes (if set) and, last, report.html (page): a
+// directory that has it has everything. Each file is written atomically.
+func writeDir(dir string, page []byte, p *profile.Profile, figs []Figure, files map[string][]byte, csv func(dir string) error) (string, error) {
+	var err error
+	if files["profile.json"], err = indentJSON(p); err != nil {
+		return "", err
 	}
 	for i, f := range figs {
 		ext, data := ".svg", f.SVG
@@ -180,19 +213,21 @@ func WriteRun(dir string, a *analysis.Analysis, info RunInfo) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	if err := profile.WriteCSV(dir, a.Profile); err != nil {
+	if err := profile.WriteCSV(dir, p); err != nil {
 		return "", err
 	}
-	// report.html last: a directory that has it has everything.
+	if csv != nil {
+		if err := csv(dir); err != nil {
+			return "", err
+		}
+	}
 	for name, data := range files {
-		if name != "report.html" {
-			if err := fsutil.WriteFileAtomic(filepath.Join(dir, name), data); err != nil {
-				return "", err
-			}
+		if err := fsutil.WriteFileAtomic(filepath.Join(dir, name), data); err != nil {
+			return "", err
 		}
 	}
 	path := filepath.Join(dir, "report.html")
-	return path, fsutil.WriteFileAtomic(path, files["report.html"])
+	return path, fsutil.WriteFileAtomic(path, page)
 }
 
 func indentJSON(v any) ([]byte, error) {

@@ -98,3 +98,67 @@ func TestSlug(t *testing.T) {
 		}
 	}
 }
+
+// exitStudy is the early-exit study of a random run with margin:0.3@2:
+// the comparison with the full run and the sweep, by the reference
+// engine.
+func exitStudy(run *fixture.Run, T int) (*analysis.Simulation, error) {
+	in := run.Net.Input
+	set := &dataset.Set{Name: "random test", Images: run.Images, Labels: run.Labels, N: run.Count, C: in[0], H: in[1], W: in[2], Classes: 5}
+	rule := network.MarginExit{M: 0.3, MinSteps: 2}
+	inputs := &analysis.Inputs{ANN: run.Net, SNN: run.Net, Set: set, Opts: network.SimOptions{T: T, Exit: rule}, Model: "random ResNet",
+		Exit: &analysis.ExitChoice{Spec: rule.String(), Rule: rule}}
+	return inputs.SimulateWith(fixture.ReferenceEngine{}, analysis.SimulateOptions{VsFull: true, Sweep: true, MinSteps: 2}, analysis.Env{})
+}
+
+// With an early-exit study the report adds the steps histogram, the
+// accuracy/time front, their tables, exit.json and the exit CSV files.
+func TestWriteRunExit(t *testing.T) {
+	a := analyzed(t)
+	run := fixture.RandomRun(t, snnref.ResNet, 13, 6, 8)
+	sim, err := exitStudy(run, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sim.Steps == nil || sim.Sweep == nil || sim.VsFull == nil {
+		t.Fatalf("study %+v", sim)
+	}
+	dir := t.TempDir()
+	if _, err := report.WriteRun(dir, a, report.RunInfo{PNGDPI: 30, Exit: sim}); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	for _, want := range []string{"exit.json", "exit_sweep.csv", "steps.csv", "figure6.svg", "figure7.svg"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("no %s in %v", want, names)
+		}
+	}
+	page, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	for _, s := range []string{"Steps per image", "Accuracy against time: early exit", "Early exit against the full run", "Pareto front of the early-exit sweep", "margin:0.3@2"} {
+		if !strings.Contains(string(page), s) {
+			t.Errorf("page lacks %q", s)
+		}
+	}
+	var back analysis.Simulation
+	raw, _ := os.ReadFile(filepath.Join(dir, "exit.json"))
+	if err := json.Unmarshal(raw, &back); err != nil || back.Sweep == nil || len(back.Sweep.Points) != len(sim.Sweep.Points) || back.Steps.Mean != sim.Steps.Mean {
+		t.Errorf("exit.json: %v", err)
+	}
+	figs := t.TempDir()
+	if err := report.WriteExitFigures(figs, sim, 30); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"steps-per-image.svg", "accuracy-against-time-early-exit.svg"} {
+		if _, err := os.Stat(filepath.Join(figs, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	steps, _ := os.ReadFile(filepath.Join(dir, "steps.csv"))
+	if lines := strings.Split(strings.TrimSpace(string(steps)), "\n"); len(lines) != 9 || lines[0] != "steps,images" {
+		t.Errorf("steps.csv:\n%s", steps)
+	}
+}

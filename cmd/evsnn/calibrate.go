@@ -23,8 +23,8 @@ type CalibrateCmd struct {
 	WCIters     int     `name:"wc-iters" help:"Weight calibration: Adam iterations per layer." default:"300"`
 	WCLR        float64 `name:"wc-lr" help:"Weight calibration: learning rate (cosine-annealed to 0)." default:"1e-05"`
 	WCBatch     int     `name:"wc-batch" help:"Weight calibration: mini-batch size." default:"32"`
-	PerChannel  bool    `help:"Search one threshold per channel instead of one per layer."`
-	FullSearch  bool    `help:"Simulate all 95 threshold candidates (default: coarse to fine, 27)."`
+	PerLayer    bool    `help:"Search one threshold per layer (as Li et al.) instead of one per channel, the default."`
+	FullSearch  bool    `help:"Simulate all 95 threshold candidates (default: coarse to fine, at most 35)."`
 	KeepWorse   bool    `help:"Keep a correction even when it raises the layer's error (default: undo it)."`
 	Neuron      string  `help:"Neuron model when MODEL is an ANN: if or lif." default:"if" enum:"if,lif"`
 	Alpha       float32 `help:"LIF leak factor α in (0,1)." default:"0.9"`
@@ -104,7 +104,7 @@ func (c *CalibrateCmd) options(g *Globals) (calibrate.Options, error) {
 	}
 	opts := calibrate.Options{
 		T: c.T, Method: method, Seed: c.Seed,
-		FullSearch: c.FullSearch, PerChannel: c.PerChannel, KeepWorse: c.KeepWorse,
+		FullSearch: c.FullSearch, PerLayer: c.PerLayer, KeepWorse: c.KeepWorse,
 		WCIters: c.WCIters, WCLR: c.WCLR, WCBatch: c.WCBatch,
 		Alpha: 1, Reset: network.Reset(c.Reset), V0Fraction: c.V0,
 		Workers: g.Workers,

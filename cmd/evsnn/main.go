@@ -45,9 +45,12 @@ type CLI struct {
 	Profile   ProfileCmd   `cmd:"" help:"Profile an SNN run per layer: spikes, firing rates, SOPs, MACs, energy, conversion error."`
 	Merge     MergeCmd     `cmd:"" help:"Merge the partial results of a sharded run (--shard K/N) into the run's result."`
 	Slurm     SlurmCmd     `cmd:"" help:"Write (and with --submit, submit) the Slurm job array of a sharded run or sweep and its merge job."`
-	Report    ReportCmd    `cmd:"" help:"Write a self-contained HTML report of a profiled run, with figures."`
-	Bench     BenchCmd     `cmd:"" help:"Time the engines on a model and on a synthetic network swept over activity."`
+	Report    ReportCmd    `cmd:"" help:"Write a self-contained HTML report of a profiled run (or of a spike recording), with figures."`
+	Bench     BenchCmd     `cmd:"" help:"Time the engines on a model and on a synthetic network swept over activity; with --target-accuracy, find the fastest configuration (T, calibration, early exit) that reaches an accuracy."`
 	Export    ExportCmd    `cmd:"" help:"Write a converted SNN as a NIR file (HDF5; build with -tags hdf5)."`
+	Spikes    SpikesCmd    `cmd:"" help:"Summarise a spike recording (simulate --record): spikes and rates per layer; --raster draws an image, --csv exports, --profile adds SOPs and energy."`
+	Prune     PruneCmd     `cmd:"" help:"Prune an ANN's Linear layers by magnitude, convert or calibrate it, and compare accuracy and SOPs before and after."`
+	ImportCSR ImportCSRCmd `cmd:"" name:"import-csr" help:"Replace a Linear layer's weights by a SciPy CSR matrix (save_npz), making it a SparseLinear."`
 
 	Version kong.VersionFlag `help:"Print the version and exit."`
 }

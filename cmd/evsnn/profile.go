@@ -82,9 +82,21 @@ func (c *ProfileCmd) Run(g *Globals) error {
 		if err := report.WriteFigures(c.Plots, a, 0, 0); err != nil {
 			return err
 		}
+		if err := report.WriteExitFigures(c.Plots, analysis.NewSimulation(a.Result, a.Opts, a.SNN), 0); err != nil {
+			return err
+		}
 		g.Log.Info().Str("dir", c.Plots).Msg("figures written")
 	}
-	return g.emit(c.shardFlags, c.JSON, a.Inputs, a.Part, a.Profile, func(w io.Writer) error { return profile.PrintTable(w, a.Profile) })
+	return g.emit(c.shardFlags, c.JSON, a.Inputs, a.Part, a.Profile, func(w io.Writer) error {
+		if err := profile.PrintTable(w, a.Profile); err != nil {
+			return err
+		}
+		if a.Opts.Exit == nil {
+			return nil
+		}
+		fmt.Fprintf(w, "early exit %s:\n", a.Opts.Exit)
+		return analysis.NewStepStats(a.Result.Steps, a.Result.T).WriteText(w)
+	})
 }
 
 // ReportCmd writes the HTML report of a profiled run.
@@ -93,15 +105,58 @@ type ReportCmd struct {
 	analyzeFlags
 	Compare bool   `help:"Also run the other engine on the same images and compare." default:"true" negatable:""`
 	Output  string `short:"o" help:"Directory for report.html, the figures, CSV and JSON." default:"evsnn-report" type:"path"`
+	// With --early-exit the report also compares with the full run and
+	// sweeps the margin rule (steps histogram, accuracy/time front).
+	ExitSweep    bool `name:"exit-sweep" help:"Add the early-exit sweep (accuracy against mean steps, Pareto front) even without --early-exit (with it, always)."`
+	ExitMinSteps int  `name:"exit-min-steps" help:"S of the swept margin rules margin:M@S." default:"1"`
+	// FromRecording makes the report from a spike recording instead of a
+	// new run (MODEL, if given, overrides the model its provenance names).
+	FromRecording string `name:"from-recording" help:"Make the report from a spike recording (simulate --record FILE) instead of running: MODEL, if given, is the model it was recorded from (default: the one its provenance names)." type:"existingfile" placeholder:"FILE"`
 }
 
 // Run implements the command.
 func (c *ReportCmd) Run(g *Globals) error {
-	a, err := g.analyze(g.request(c.Model, c.simFlags), c.analyzeFlags, c.Compare)
+	if c.FromRecording != "" {
+		return c.fromRecording(g)
+	}
+	if c.ExitMinSteps < 1 {
+		return badInputf("--exit-min-steps %d: must be ≥ 1", c.ExitMinSteps)
+	}
+	engine, err := engines.ByName(c.Engine)
+	if err != nil {
+		return analysis.BadInput(err)
+	}
+	req := g.request(c.Model, c.simFlags)
+	req.Engine = engine
+	a, err := g.analyze(req, c.analyzeFlags, c.Compare)
 	if err != nil {
 		return err
 	}
-	path, err := report.WriteRun(c.Output, a, report.RunInfo{Generated: time.Now().UTC()})
+	info := report.RunInfo{Generated: time.Now().UTC()}
+	if hasExit := a.Opts.Exit != nil; hasExit || c.ExitSweep {
+		o := analysis.SimulateOptions{VsFull: hasExit, Sweep: true, MinSteps: c.ExitMinSteps}
+		if info.Exit, err = a.Inputs.SimulateWith(engine, o, g.Env); err != nil {
+			return err
+		}
+	}
+	path, err := report.WriteRun(c.Output, a, info)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.Out, "report written to %s\n", path)
+	return nil
+}
+
+// fromRecording writes the report of a spike recording.
+func (c *ReportCmd) fromRecording(g *Globals) error {
+	if err := c.energy().Check(); err != nil {
+		return analysis.BadInput(err)
+	}
+	run, err := analysis.LoadRecordedRun(c.FromRecording, c.Model, g.Data, c.energy(), g.Env)
+	if err != nil {
+		return err
+	}
+	path, err := report.WriteRecorded(c.Output, c.FromRecording, run, report.RunInfo{Generated: time.Now().UTC()})
 	if err != nil {
 		return err
 	}
