@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/evsnn/evsnn/analysis"
@@ -71,13 +70,7 @@ func TestImportCSRCommand(t *testing.T) {
 		{"not npz", []string{"--layer", "fc1", "--csr", model}, "tiny.evsnn"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runCLI(t, append([]string{"import-csr", model, "-o", bad}, tc.args...)...)
-			if code != 2 {
-				t.Fatalf("exit %d, want 2: %s", code, stderr)
-			}
-			if last := lastLine(stderr); !strings.HasPrefix(last, "evsnn: ") || !strings.Contains(last, tc.want) {
-				t.Errorf("error line %q does not name %q", last, tc.want)
-			}
+			wantBadInput(t, tc.want, append([]string{"import-csr", model, "-o", bad}, tc.args...)...)
 			if _, err := os.Stat(bad); err == nil {
 				t.Error("output written despite the error")
 			}

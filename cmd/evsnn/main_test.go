@@ -101,14 +101,7 @@ func TestBadInputExitsWithStatus2(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runCLI(t, tc.args...)
-			if code != 2 {
-				t.Fatalf("exit status %d, want 2; stderr:\n%s", code, stderr)
-			}
-			last := lastLine(stderr)
-			if !strings.HasPrefix(last, "evsnn: ") || !strings.Contains(last, tc.want) {
-				t.Errorf("error line %q does not name %q", last, tc.want)
-			}
+			wantBadInput(t, tc.want, tc.args...)
 		})
 	}
 	// No partial output files were left behind.
@@ -155,5 +148,19 @@ func TestFixtureANNAccuracy(t *testing.T) {
 	}
 	if rep.Images != 10000 || rep.Accuracy == nil || math.Round(*rep.Accuracy*10000) != 9913 {
 		t.Fatalf("ANN accuracy %v on %d images, want 9913/10000", rep.Accuracy, rep.Images)
+	}
+}
+
+// wantBadInput runs the command line args and checks that it exits with
+// status 2 and that its last stderr line is one "evsnn: ..." line naming
+// want.
+func wantBadInput(t *testing.T, want string, args ...string) {
+	t.Helper()
+	code, _, stderr := runCLI(t, args...)
+	if code != 2 {
+		t.Fatalf("exit status %d, want 2; stderr:\n%s", code, stderr)
+	}
+	if last := lastLine(stderr); !strings.HasPrefix(last, "evsnn: ") || !strings.Contains(last, want) {
+		t.Errorf("error line %q does not name %q", last, want)
 	}
 }

@@ -64,13 +64,7 @@ func TestPruneBadInput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// The case's flags come last: they override the defaults.
-			code, _, stderr := runCLI(t, append([]string{"prune", "--calib-images", "16", "--images", "16", "-o", out}, tc.args...)...)
-			if code != 2 {
-				t.Fatalf("exit %d, want 2: %s", code, stderr)
-			}
-			if last := lastLine(stderr); !strings.HasPrefix(last, "evsnn: ") || !strings.Contains(last, tc.want) {
-				t.Errorf("error line %q does not name %q", last, tc.want)
-			}
+			wantBadInput(t, tc.want, append([]string{"prune", "--calib-images", "16", "--images", "16", "-o", out}, tc.args...)...)
 			if _, err := os.Stat(out); err == nil {
 				t.Error("output written despite the error")
 			}

@@ -154,14 +154,7 @@ func TestSpikesBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := runCLI(t, tc.args...)
-			if code != 2 {
-				t.Fatalf("exit status %d, want 2; stderr:\n%s", code, stderr)
-			}
-			last := lastLine(stderr)
-			if !strings.HasPrefix(last, "evsnn: ") || !strings.Contains(last, tc.want) {
-				t.Errorf("error line %q does not name %q", last, tc.want)
-			}
+			wantBadInput(t, tc.want, tc.args...)
 		})
 	}
 	entries, _ := os.ReadDir(dir)
