@@ -143,8 +143,11 @@
 // a network not available here) were not reproduced.
 //
 // Training only the branch's conv by WC, as their code does
-// ("new-wcfirst", advanced+wc at T = 4), gave within 0.25 point of training both at T = 4, 8, 16
-// (table below): no consistent difference, so WC trains every weighted layer into the layer.
+// ("new-wcfirst", advanced+wc), gave within 0.25 point of training both
+// on three graph networks at T = 4 (the WC lines at the end of the table
+// below) and, in the same study, at T = 8 and 16 (those runs' figures
+// were not kept here): no consistent difference, so WC trains every
+// weighted layer into the layer.
 //
 // Test accuracy (%) on the 10,000 test images after calibration on the
 // first 1,024 training images, event engine, seed 1. Networks: the LeNet

@@ -36,12 +36,19 @@ func gatherAsm(v, d, th *float32, one, fan *int32, n int, cand *int32, cv, cd, c
 	return gatherAVX2(v, d, th, one, fan, n, cand, cv, cd, cth, fused, cfan, lut)
 }
 
-// haveBMI2: the marking loop of sparseEventsAVX uses SHLX.
-var haveBMI2 = cpu.X86.HasBMI2
-
 //go:noescape
 func sparseEventsAVX(acc *float32, touched, top *uint64, evs *ev, nev int, ptr *int32, targets *int32, weights *float32)
 
-func sparseEventsAsm(acc *float32, touched, top *uint64, evs *ev, nev int, ptr *int32, targets *int32, weights *float32) {
+// sparseKernels are the SparseLinear delivery kernels this CPU runs, the
+// fastest last.
+var sparseKernels = func() []sparseKernel {
+	ks := []sparseKernel{kernelGo}
+	if cpu.X86.HasAVX2 && cpu.X86.HasBMI2 {
+		ks = append(ks, kernelScalarAsm)
+	}
+	return ks
+}()
+
+func sparseEventsAsm(k sparseKernel, acc *float32, touched, top *uint64, evs *ev, nev int, ptr *int32, targets *int32, weights *float32) {
 	sparseEventsAVX(acc, touched, top, evs, nev, ptr, targets, weights)
 }

@@ -448,14 +448,26 @@
 // cost outside the steps (resets and SOP sums) is proportional to N:
 // 4–7 ms at 10⁶, about 60 ms at 1.6·10⁷.
 //
-// SparseLinear fan-out rate in cache: fc1 of the LeNet fixture pruned to
-// 10 % of its synapses (TestReportPrunedLeNet; 128 targets, 20,070
-// synapses) replayed from a run's events: 0.77 G synaptic events per CPU
-// second on one core, below the 1.2–1.95 G/s the issue measured as this
-// CPU's ceiling for (target, weight) lists in cache (lists of about 13
-// synapses: the per-event overhead shows). The pruned network keeps
-// 97.93 % (unpruned 99.00 %) at T = 32 and costs the same time per image
-// (860 against 844 µs): fc1 is not where a LeNet's time goes.
+// SparseLinear fan-out rate in cache (the scalar kernel, unrolled by
+// four; `GOMAXPROCS=1 go test -run '^$' -bench SparseKernel ./event/`,
+// one core, AMD EPYC, idle machine): random lists of a fixed length,
+// unmarked, 1.0–1.28 G synaptic events/s for 13 synapses into 128
+// targets, 1.05 G for 16 into 4,096, 1.59 G for 64 into 4,096 (the
+// 1.2–1.95 G/s measured as this CPU's ceiling for such lists), 0.70 G
+// for 16 into 2²⁰ (acc beyond L2); marking the targets costs 25–45 %.
+// The pruned LeNet fixture's fc1 (TestReportPrunedLeNet: 10 % of its
+// synapses kept, 128 targets, 20,070 synapses) replays its real events
+// at 0.61–0.78 G/s: its lists are short and uneven (13.2 synapses per
+// event on average, a fifth of the events with at most 3), so the
+// per-event work and the mispredicted loop exits show. An AVX-512
+// kernel (gather, multiply, add, scatter sixteen synapses at a time, a
+// segmented OR scan for the marks; bit for bit the scalar sums) ran at
+// 0.38–0.90 G/s on this CPU, slower than the scalar kernel everywhere,
+// and was not kept. The pruned network keeps 97.93 % (unpruned 99.00 %)
+// at T = 32 and costs the same time per image (985 against 994 µs): fc1
+// is not where a LeNet's time goes. Every kernel this CPU has
+// (sparseKernels) is checked against the portable loops bit for bit,
+// marks included (TestSparseKernels).
 //
 // # Exactness
 //

@@ -82,12 +82,35 @@ func (s *Simulator) deliverSparse(pr *proj, evs []ev, w *Work) {
 // touched unless it is nil (and in top, a two-level set's second level,
 // unless it is nil). Lists and targets were checked when the plan
 // was made (network.SparseLinear's own check, and sparsePlan: targets <
-// len(acc)), so the AVX kernel runs without checks.
+// len(acc)), so the assembly kernels run without checks.
 func (f *sparseFan) deliver(acc []float32, touched, top []uint64, evs []ev) {
 	if len(evs) == 0 {
 		return
 	}
-	if haveStep && haveBMI2 && len(f.targets) > 0 {
+	f.deliverWith(sparseKernels[len(sparseKernels)-1], acc, touched, top, evs)
+}
+
+// sparseKernel names a SparseLinear delivery kernel; every one gives the
+// same sums bit for bit (each synapse's product rounded, then added, the
+// events in order), so the engine runs the fastest this CPU has and the
+// tests run them all.
+type sparseKernel uint8
+
+const (
+	kernelGo        sparseKernel = iota // portable loops
+	kernelScalarAsm                     // amd64, AVX + BMI2, unrolled by four
+)
+
+func (k sparseKernel) String() string {
+	return [...]string{"go", "scalar-asm"}[k]
+}
+
+// deliverWith is deliver on the kernel k.
+func (f *sparseFan) deliverWith(k sparseKernel, acc []float32, touched, top []uint64, evs []ev) {
+	if len(evs) == 0 {
+		return
+	}
+	if k != kernelGo && len(f.targets) > 0 {
 		var tp, up *uint64
 		if touched != nil {
 			tp = &touched[0]
@@ -95,7 +118,7 @@ func (f *sparseFan) deliver(acc []float32, touched, top []uint64, evs []ev) {
 				up = &top[0]
 			}
 		}
-		sparseEventsAsm(&acc[0], tp, up, &evs[0], len(evs), &f.ptr[0], &f.targets[0], &f.weights[0])
+		sparseEventsAsm(k, &acc[0], tp, up, &evs[0], len(evs), &f.ptr[0], &f.targets[0], &f.weights[0])
 		return
 	}
 	for _, e := range evs {

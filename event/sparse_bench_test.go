@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// BenchmarkSparseKernel times the SparseLinear delivery (the engine's
-// sparseFan.deliver, and the portable Go loops sparseAdd, sparseAddMark)
+// BenchmarkSparseKernel times the SparseLinear delivery kernels this CPU
+// has (sparseKernels: the portable loops, the scalar assembly, AVX-512)
 // on random synapse lists — targets increasing
 // per source, as network.SparseLinear keeps them — for target layers in
 // L1 (128: the pruned LeNet's fc1), L2 and beyond, and reports synaptic
@@ -40,7 +40,7 @@ func BenchmarkSparseKernel(b *testing.B) {
 		slices.SortFunc(evs, func(a, b ev) int { return int(a.pos - b.pos) })
 		acc := make([]float32, c.out)
 		touched := make([]uint64, (c.out+63)/64)
-		for _, kernel := range []string{"engine", "go"} {
+		for _, kernel := range sparseKernels {
 			for _, mark := range []bool{false, true} {
 				tch := touched
 				if !mark {
@@ -49,18 +49,7 @@ func BenchmarkSparseKernel(b *testing.B) {
 				b.Run(fmt.Sprintf("out=%d/fan=%d/mark=%v/%s", c.out, c.fan, mark, kernel), func(b *testing.B) {
 					cpu0 := cpuTime()
 					for b.Loop() {
-						if kernel == "engine" {
-							f.deliver(acc, tch, nil, evs)
-							continue
-						}
-						for _, e := range evs {
-							a, z := f.ptr[e.pos], f.ptr[e.pos+1]
-							if mark {
-								sparseAddMark(acc, touched, f.targets[a:z], f.weights[a:z], e.amp)
-							} else {
-								sparseAdd(acc, f.targets[a:z], f.weights[a:z], e.amp)
-							}
-						}
+						f.deliverWith(kernel, acc, tch, nil, evs)
 					}
 					b.ReportMetric(float64(b.N*c.events*c.fan)/b.Elapsed().Seconds()/1e9, "Gevents/s")
 					// Per CPU second too: the machine is shared.

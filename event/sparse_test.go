@@ -2,6 +2,7 @@ package event
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -86,6 +87,106 @@ func TestSparseExact(t *testing.T) {
 							opts.Delays = snnref.RandomDelays(r, net)
 						}
 						checkVsReference(t, net, snnref.RandomImages(r, net, 3), opts)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestSparseKernels: every delivery kernel this CPU has gives the portable
+// loops' sums bit for bit and the same marks (first and second level), on
+// random float weights (not dyadic: rounding would show any change of
+// order), lists of every length from 0 to 70 (the AVX-512 kernel's full
+// and masked chunks), targets spread over 2^20 neurons or packed into one
+// or two words (runs of equal words for the marking scan), repeated
+// sources and steps after steps.
+func TestSparseKernels(t *testing.T) {
+	if len(sparseKernels) == 1 {
+		t.Log("only the portable kernel on this CPU")
+	}
+	for _, c := range []struct {
+		name    string
+		out     int
+		maxFan  int
+		sources int
+	}{
+		{"in one word", 64, 64, 40},
+		{"two words", 128, 70, 40},
+		{"one top word", 4096, 70, 300},
+		{"spread", 1 << 20, 70, 300},
+	} {
+		r := rand.New(rand.NewPCG(7, uint64(c.out)))
+		f := sparseFan{ptr: make([]int32, c.sources+1)}
+		for s := range c.sources {
+			fan := r.IntN(c.maxFan + 1)
+			if s%7 == 0 {
+				fan = min(16*(1+r.IntN(4))+r.IntN(3)-1, c.out) // around chunk edges
+			}
+			fan = min(fan, c.out)
+			tg := make([]int, 0, fan)
+			for len(tg) < fan { // fan distinct targets, increasing
+				tg = append(tg, r.IntN(c.out))
+				slices.Sort(tg)
+				tg = slices.Compact(tg)
+			}
+			for _, x := range tg {
+				f.targets = append(f.targets, int32(x))
+				f.weights = append(f.weights, float32(r.NormFloat64()))
+			}
+			f.ptr[s+1] = int32(len(f.targets))
+		}
+		var steps [][]ev
+		for range 5 {
+			evs := make([]ev, r.IntN(60))
+			for i := range evs {
+				evs[i] = ev{int32(r.IntN(c.sources)), float32(r.ExpFloat64())}
+			}
+			steps = append(steps, evs)
+		}
+		run := func(k sparseKernel, mark, two bool) ([]float32, []uint64, []uint64) {
+			acc := make([]float32, c.out)
+			for i := range acc {
+				acc[i] = float32(r.NormFloat64()) // the same r state for every kernel below
+			}
+			var touched, top []uint64
+			if mark {
+				touched = make([]uint64, (c.out+63)/64)
+				if two {
+					top = make([]uint64, (c.out+4095)/4096)
+				}
+			}
+			for _, evs := range steps {
+				f.deliverWith(k, acc, touched, top, evs)
+			}
+			return acc, touched, top
+		}
+		for _, m := range []struct{ mark, two bool }{{false, false}, {true, false}, {true, true}} {
+			seed := r.Uint64()
+			r = rand.New(rand.NewPCG(seed, 1))
+			wantAcc, wantT, wantTop := run(kernelGo, m.mark, m.two)
+			if m.two {
+				// The portable loops' second level, checked against the first.
+				for w, word := range wantT {
+					if (word != 0) != (wantTop[w>>6]>>(w&63)&1 == 1) {
+						t.Fatalf("%s: portable kernel: top bit of word %d wrong", c.name, w)
+					}
+				}
+			}
+			for _, k := range sparseKernels[1:] {
+				t.Run(fmt.Sprintf("%s/%s/mark=%v/two=%v", c.name, k, m.mark, m.two), func(t *testing.T) {
+					r = rand.New(rand.NewPCG(seed, 1))
+					acc, touched, top := run(k, m.mark, m.two)
+					for i := range acc {
+						if math.Float32bits(acc[i]) != math.Float32bits(wantAcc[i]) {
+							t.Fatalf("acc[%d] = %v, the portable loops give %v", i, acc[i], wantAcc[i])
+						}
+					}
+					if !slices.Equal(touched, wantT) {
+						t.Fatalf("touched differs from the portable loops'")
+					}
+					if !slices.Equal(top, wantTop) {
+						t.Fatalf("second level differs from the portable loops'")
 					}
 				})
 			}

@@ -69,8 +69,11 @@ func TestSpikeIDs(t *testing.T) {
 }
 
 func TestSpikeBlockSteps(t *testing.T) {
-	for _, tc := range []struct{ n, T, want int }{{100, 32, 32}, {1 << 28, 32, 16}, {1 << 32, 8, 1}, {3 << 30, 4, 1}} {
-		if got := network.SpikeBlockSteps(tc.n, tc.T); got != tc.want {
+	for _, tc := range []struct {
+		n       int64
+		T, want int
+	}{{100, 32, 32}, {1 << 28, 32, 16}, {1 << 32, 8, 1}, {3 << 30, 4, 1}} {
+		if got := network.SpikeBlockSteps(int(tc.n), tc.T); got != tc.want {
 			t.Errorf("SpikeBlockSteps(%d, %d) = %d, want %d", tc.n, tc.T, got, tc.want)
 		}
 	}

@@ -445,7 +445,7 @@ func TestDecodeBadGraphs(t *testing.T) {
 			[]string{`layer 5 (maxpool2d "max")`, `missing field "padding"`}},
 		{"maxpool kernel of one value", editDoc(t, valid, func(d map[string]any) { layerDoc(d, 5)["kernel"] = []any{2} }),
 			[]string{`layer 5 (maxpool2d "max")`, "kernel has 1 values"}},
-		{"maxpool huge kernel", editDoc(t, valid, func(d map[string]any) { layerDoc(d, 5)["kernel"] = []any{1 << 40, 2} }),
+		{"maxpool huge kernel", editDoc(t, valid, func(d map[string]any) { layerDoc(d, 5)["kernel"] = []any{float64(1 << 40), 2} }),
 			[]string{`layer 5 (maxpool2d "max")`, "kernel"}},
 		{"fields of another kind", editDoc(t, valid, func(d map[string]any) { layerDoc(d, 6)["kind"] = "maxpool2d" }),
 			[]string{`layer 6 (maxpool2d "pool")`, `unknown field "count_include_pad"`}},

@@ -418,9 +418,9 @@ func TestDecodeBadInputs(t *testing.T) {
 			[]string{`layer 2 (avgpool2d "pool1")`, "kernel has 3 values"}},
 		{"zero stride", editDoc(t, valid, func(d map[string]any) { layerDoc(d, 3)["stride"] = []any{0, 1} }),
 			[]string{`layer 3 (conv2d "conv2")`, "stride [0 1]"}},
-		{"huge padding", editDoc(t, valid, func(d map[string]any) { layerDoc(d, 3)["padding"] = []any{1 << 40, 0} }),
+		{"huge padding", editDoc(t, valid, func(d map[string]any) { layerDoc(d, 3)["padding"] = []any{float64(1 << 40), 0} }),
 			[]string{`layer 3 (conv2d "conv2")`, "padding"}},
-		{"absurd channels", editDoc(t, valid, func(d map[string]any) { layerDoc(d, 0)["out_channels"] = 1 << 40 }),
+		{"absurd channels", editDoc(t, valid, func(d map[string]any) { layerDoc(d, 0)["out_channels"] = float64(1 << 40) }),
 			[]string{`layer 0 (conv2d "conv1")`, "channels"}},
 		{"fractional size", editDoc(t, valid, func(d map[string]any) { layerDoc(d, 6)["in_features"] = 2.5 }),
 			[]string{`layer 6 (linear "fc1")`, "in_features"}},
@@ -454,7 +454,7 @@ func TestDecodeBadInputs(t *testing.T) {
 			tensorEntry(h, "layers.8.weight")["shape"] = []any{1 << 20, 1 << 20}
 		}), []string{`tensor "layers.8.weight"`, "absurd"}},
 		{"shape overflowing int64", rebuild(t, valid, func(h map[string]any, _ *[]byte) {
-			tensorEntry(h, "layers.8.weight")["shape"] = []any{1 << 31, 1 << 31, 1 << 31, 0}
+			tensorEntry(h, "layers.8.weight")["shape"] = []any{float64(1 << 31), float64(1 << 31), float64(1 << 31), 0}
 		}), []string{`tensor "layers.8.weight"`, "absurd"}},
 		{"negative dimension", rebuild(t, valid, func(h map[string]any, _ *[]byte) { tensorEntry(h, "layers.8.bias")["shape"] = []any{-10} }),
 			[]string{`tensor "layers.8.bias"`, "negative"}},

@@ -23,8 +23,8 @@ const (
 	maxT         = 1 << 20 // as network.SimOptions
 	maxHeader    = 1 << 26 // bytes of header JSON
 	maxLayers    = 1 << 16
-	maxNeurons   = idSpace // a layer's ids of one step must fit 32 bits
-	maxImages    = 1 << 31
+	maxNeurons   = idSpace        // a layer's ids of one step must fit 32 bits
+	maxImages    = int64(1 << 31) // int64: the limits exceed a 32-bit int
 	maxNameBytes = 1 << 10
 	maxSlots     = 1 << 20 // bitmaps per image
 	maxEntries   = 1 << 28 // bitmaps per recording
@@ -132,14 +132,14 @@ func (l *Layer) complete(T int) {
 	if l.Neurons == 0 && len(l.Shape) > 0 {
 		l.Neurons = 1
 		for _, d := range l.Shape {
-			if d < 1 || d > maxNeurons/l.Neurons {
+			if d < 1 || int64(d) > maxNeurons/int64(l.Neurons) {
 				l.Neurons = 0 // check reports the shape
 				break
 			}
 			l.Neurons *= d
 		}
 	}
-	if l.Neurons >= 1 && l.Neurons <= maxNeurons && T >= 1 {
+	if l.Neurons >= 1 && int64(l.Neurons) <= maxNeurons && T >= 1 {
 		l.BlockSteps = BlockSteps(l.Neurons, T)
 	}
 }
@@ -153,7 +153,7 @@ func (h *Header) check() error {
 		return fmt.Errorf("header: id order %q, want %q", h.IDOrder, IDOrder)
 	case h.T < 1 || h.T > maxT:
 		return fmt.Errorf("header: T = %d: must be between 1 and %d", h.T, maxT)
-	case h.Images < 0 || h.Images > maxImages:
+	case h.Images < 0 || int64(h.Images) > maxImages:
 		return fmt.Errorf("header: %d images: must be between 0 and %d", h.Images, maxImages)
 	case h.FirstImage < 0 || h.FirstImage > math.MaxInt32:
 		return fmt.Errorf("header: first image %d: must be between 0 and %d", h.FirstImage, math.MaxInt32)
@@ -182,12 +182,12 @@ func (l *Layer) check(T int) error {
 		if d < 1 {
 			return fmt.Errorf("shape %v: dimensions must be ≥ 1", l.Shape)
 		}
-		if d > maxNeurons/p {
+		if int64(d) > maxNeurons/int64(p) {
 			return fmt.Errorf("shape %v: more than 2^32 neurons", l.Shape)
 		}
 		p *= d
 	}
-	if l.Neurons < 1 || l.Neurons > maxNeurons {
+	if l.Neurons < 1 || int64(l.Neurons) > maxNeurons {
 		return fmt.Errorf("%d neurons: must be between 1 and 2^32", l.Neurons)
 	}
 	if p != l.Neurons {

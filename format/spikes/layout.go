@@ -8,7 +8,7 @@ import (
 )
 
 // idSpace is the number of ids a 32-bit roaring bitmap holds (0 … 2³²−1).
-const idSpace = 1 << 32
+const idSpace = int64(1 << 32)
 
 // maxTable is the largest layer whose position table is kept: beyond, the
 // position of a neuron is computed with divisions (only fake huge layers
@@ -19,7 +19,7 @@ const maxTable = 1 << 20
 // size covers: T when T·neurons ≤ 2³², else ⌊2³²/neurons⌋, so that every id
 // of a block fits 32 bits. neurons must be between 1 and 2³².
 func BlockSteps(neurons, T int) int {
-	return min(T, idSpace/neurons)
+	return int(min(int64(T), idSpace/int64(neurons)))
 }
 
 // Slot is one bitmap of every image: the spikes of one spiking layer over

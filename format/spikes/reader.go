@@ -297,7 +297,7 @@ func (r *Reader) entryErr(e *Entry, err error) error {
 
 // checkRasterable reports whether layer's neurons fit RasterEvent's int32.
 func (r *Reader) checkRasterable(layer int) error {
-	if n := r.hdr.Layers[layer].Neurons; n > math.MaxInt32+1 {
+	if n := r.hdr.Layers[layer].Neurons; int64(n) > math.MaxInt32+1 {
 		return fmt.Errorf("spikes: %s: layer %q has %d neurons, too many for raster events (int32): use Blocks", r.name, r.hdr.Layers[layer].Name, n)
 	}
 	return nil
