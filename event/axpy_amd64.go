@@ -49,6 +49,6 @@ var sparseKernels = func() []sparseKernel {
 	return ks
 }()
 
-func sparseEventsAsm(k sparseKernel, acc *float32, touched, top *uint64, evs *ev, nev int, ptr *int32, targets *int32, weights *float32) {
+func sparseEventsAsm(acc *float32, touched, top *uint64, evs *ev, nev int, ptr *int32, targets *int32, weights *float32) {
 	sparseEventsAVX(acc, touched, top, evs, nev, ptr, targets, weights)
 }

@@ -22,6 +22,6 @@ func gatherAsm(v, d, th *float32, one, fan *int32, n int, cand *int32, cv, cd, c
 
 var sparseKernels = []sparseKernel{kernelGo}
 
-func sparseEventsAsm(k sparseKernel, acc *float32, touched, top *uint64, evs *ev, nev int, ptr *int32, targets *int32, weights *float32) {
+func sparseEventsAsm(acc *float32, touched, top *uint64, evs *ev, nev int, ptr *int32, targets *int32, weights *float32) {
 	panic("unreachable")
 }

@@ -84,9 +84,6 @@ func (s *Simulator) deliverSparse(pr *proj, evs []ev, w *Work) {
 // was made (network.SparseLinear's own check, and sparsePlan: targets <
 // len(acc)), so the assembly kernels run without checks.
 func (f *sparseFan) deliver(acc []float32, touched, top []uint64, evs []ev) {
-	if len(evs) == 0 {
-		return
-	}
 	f.deliverWith(sparseKernels[len(sparseKernels)-1], acc, touched, top, evs)
 }
 
@@ -118,7 +115,7 @@ func (f *sparseFan) deliverWith(k sparseKernel, acc []float32, touched, top []ui
 				up = &top[0]
 			}
 		}
-		sparseEventsAsm(k, &acc[0], tp, up, &evs[0], len(evs), &f.ptr[0], &f.targets[0], &f.weights[0])
+		sparseEventsAsm(&acc[0], tp, up, &evs[0], len(evs), &f.ptr[0], &f.targets[0], &f.weights[0])
 		return
 	}
 	for _, e := range evs {
