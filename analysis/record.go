@@ -74,7 +74,7 @@ func (in *Inputs) newRecorder(path, engine string, opts network.SimOptions, extr
 
 // onImage adds one image's spikes (SimOptions.OnImage).
 func (r *recorder) onImage(i int, rec *network.ImageRecord) error {
-	return r.w.Add(i, rec.SpikeIDs)
+	return r.w.Add(i, rec.Recorded)
 }
 
 // close finishes the recording (nothing is left at the path on error).

@@ -199,12 +199,13 @@ func sparseConvSOPs(t *testing.T, ann *network.Network, x []float32, y []int, T 
 	}
 	var mu sync.Mutex
 	var sparse int64
-	N := relu1.Size()
 	res, err := dense.Engine{SkipSilent: true}.Run(snn, x, y, network.SimOptions{T: T, RecordSpikes: true,
 		OnImage: func(_ int, rec *network.ImageRecord) error {
 			var s int64
-			for _, id := range rec.SpikeIDs[0] { // relu1: one slot, ids (t−1)·N + n
-				s += nz[pooled(int(id)%N)]
+			for _, e := range rec.Recorded.Spikes() {
+				if e.Layer == 0 { // relu1
+					s += nz[pooled(int(e.Neuron))]
+				}
 			}
 			mu.Lock()
 			sparse += s

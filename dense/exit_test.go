@@ -15,26 +15,23 @@ import (
 	"github.com/evsnn/evsnn/network"
 )
 
-// recorded is what OnImage saw of a run: every image's spike ids, steps
+// recorded is what OnImage saw of a run: every image's spikes, steps
 // and prediction, keyed by the image's position, and how often each image
 // was handed over.
 type recorded struct {
 	mu    sync.Mutex
-	ids   map[int][][]uint32
+	ids   map[int][]network.RasterEvent
 	steps map[int]int
 	calls map[int]int
 }
 
 func newRecorded() *recorded {
-	return &recorded{ids: map[int][][]uint32{}, steps: map[int]int{}, calls: map[int]int{}}
+	return &recorded{ids: map[int][]network.RasterEvent{}, steps: map[int]int{}, calls: map[int]int{}}
 }
 
 // onImage copies the record: the engine reuses it after the call.
 func (r *recorded) onImage(i int, rec *network.ImageRecord) error {
-	ids := make([][]uint32, len(rec.SpikeIDs))
-	for s, v := range rec.SpikeIDs {
-		ids[s] = slices.Clone(v)
-	}
+	ids := rec.Recorded.Spikes()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ids[i], r.steps[i] = ids, rec.Steps
@@ -50,13 +47,8 @@ func (r *recorded) diff(o *recorded, count int) string {
 			return fmt.Sprintf("image %d handed to OnImage %d and %d times", i, r.calls[i], o.calls[i])
 		case r.steps[i] != o.steps[i]:
 			return fmt.Sprintf("image %d: record says %d vs %d steps", i, r.steps[i], o.steps[i])
-		case len(r.ids[i]) != len(o.ids[i]):
-			return fmt.Sprintf("image %d: %d vs %d spike id slots", i, len(r.ids[i]), len(o.ids[i]))
-		}
-		for s := range r.ids[i] {
-			if !slices.Equal(r.ids[i][s], o.ids[i][s]) {
-				return fmt.Sprintf("image %d slot %d: spike ids %v vs %v", i, s, r.ids[i][s], o.ids[i][s])
-			}
+		case !slices.Equal(r.ids[i], o.ids[i]):
+			return fmt.Sprintf("image %d: %d vs %d recorded spikes", i, len(r.ids[i]), len(o.ids[i]))
 		}
 	}
 	return ""
@@ -184,9 +176,7 @@ func TestRecordWithoutExit(t *testing.T) {
 		}
 		spikes := 0
 		for _, ids := range ref.ids {
-			for _, s := range ids {
-				spikes += len(s)
-			}
+			spikes += len(ids)
 		}
 		if spikes == 0 {
 			t.Fatalf("%v: the reference recorded no spike", kind)
@@ -213,8 +203,8 @@ func TestRecordWithoutExit(t *testing.T) {
 			n.Lock()
 			defer n.Unlock()
 			calls++
-			if rec.SpikeIDs != nil {
-				return fmt.Errorf("image %d: spike ids without RecordSpikes", i)
+			if rec.Recorded != nil {
+				return fmt.Errorf("image %d: recorded spikes without RecordSpikes", i)
 			}
 			return nil
 		}})

@@ -484,9 +484,8 @@ func (s *state) spike(i, b, t int) {
 	rec.SOPs[k] += sops
 	rec.FirstSpikeSum[k] += firstSum
 	rec.FirstSpikers[k] += firstN
-	if rec.SpikeIDs != nil {
-		// fired is in increasing neuron order, as the ids must be.
-		rec.AppendSpikes(k, t, fired[:nf])
+	if rec.Recorded != nil {
+		rec.Recorded.Add(k, t, fired[:nf])
 	}
 	if s.raster && b == 0 {
 		for _, j := range fired[:nf] {

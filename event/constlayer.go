@@ -3,6 +3,8 @@ package event
 import (
 	"math"
 	"math/bits"
+
+	"github.com/evsnn/evsnn/network"
 )
 
 // constLayer holds the predicted threshold crossings of a layer whose only
@@ -22,12 +24,15 @@ type constLayer struct {
 	// that one cache line serves both; fan[i] is its SOPs per spike.
 	fused []winCount
 	fan   []int32
-	// user (a recording run's fused paths) is each candidate's network
-	// index: observeStep marks a step's spikes by it in ubits, which then
-	// drain in the order a recording takes them.
-	user     []int32
-	ubits    []uint64
+	// A recording run's fused paths (userOn) hand the steps' bits to the
+	// image's recording rec, layer recK, through the candidates' internal
+	// indices and recPos (network.SpikeSet.AddSteps), without a list of
+	// spikes; recorded is the last step handed.
 	userOn   bool
+	rec      *network.SpikeSet
+	recK     int
+	recPos   []uint32
+	recorded int32
 	v, d, th []float32
 	words    int
 	bits     []uint64
@@ -46,9 +51,10 @@ type winCount struct {
 
 // init gathers the candidates of a new image, whose crossings are then
 // computed chunk steps at a time; one, when not nil, maps each neuron to
-// the window of the pool it feeds (fused paths); chw, when not nil (a
-// recording run), maps each neuron to its network index.
-func (c *constLayer) init(st *layerState, L *layerPlan, T int32, chunk int, one, chw []int32) {
+// the window of the pool it feeds (fused paths); in a recording run rec is
+// the image's recording, k the layer, and pos maps each neuron to its
+// recording position (nil: its own index).
+func (c *constLayer) init(st *layerState, L *layerPlan, T int32, chunk int, one []int32, rec *network.SpikeSet, k int, pos []uint32) {
 	nq := len(st.v)
 	if cap(c.cand) < nq+8 {
 		c.cand = make([]int32, nq+8)
@@ -69,16 +75,10 @@ func (c *constLayer) init(st *layerState, L *layerPlan, T int32, chunk int, one,
 	if one != nil {
 		c.fused, c.fan = c.fused[:n], c.fan[:n]
 	}
-	c.user = c.user[:0]
-	c.userOn = chw != nil && one != nil
+	c.userOn = rec != nil && one != nil
+	c.rec, c.recK, c.recPos = nil, k, pos
 	if c.userOn {
-		if cap(c.user) < nq {
-			c.user, c.ubits = make([]int32, nq), make([]uint64, (nq+63)/64)
-		}
-		c.user = c.user[:n]
-		for i, q := range c.cand {
-			c.user[i] = chw[q]
-		}
+		c.rec = rec
 	}
 	// Pad to a multiple of 8 for the kernel with neurons that never fire.
 	for len(c.v)%8 != 0 {
@@ -93,6 +93,7 @@ func (c *constLayer) init(st *layerState, L *layerPlan, T int32, chunk int, one,
 	}
 	c.bits = c.bits[:c.h*c.words]
 	c.from, c.filled, c.T = 1, 0, T
+	c.recorded = 0
 	c.alpha, c.hard = L.alpha, L.hard
 }
 
@@ -102,6 +103,9 @@ func (c *constLayer) init(st *layerState, L *layerPlan, T int32, chunk int, one,
 // them all before it is computed), so a step may be read again.
 func (c *constLayer) stepBits(t int32, updates *int64) []uint64 {
 	if t >= c.from+c.filled {
+		if c.userOn {
+			c.recordChunk(t - 1)
+		}
 		c.from, c.filled = t, 0
 		clear(c.bits)
 		c.filled = int32(min(c.h, int(c.T-t+1)))
@@ -204,27 +208,34 @@ func (c *constLayer) spikesToMax(t int32, updates *int64, mx []int32, win *marks
 	return n, first, firstN
 }
 
-// observeStep reads step t's spikes again after a fused path, for whoever
-// watches them: with keep it appends them (candidate indices) to list, in
-// a recording run it marks them in ubits by network index. A second pass
-// over the step's bits, made only then, so that the fused paths stay as
-// lean as they are without a watcher.
-func (c *constLayer) observeStep(t int32, keep bool, list []int32) []int32 {
+// recordChunk hands the steps of the current chunk not yet recorded, up
+// to step last, to the recording of a fused path (userOn): all at once, so
+// that the set takes each neuron's train over the chunk rather than
+// each spike (network.SpikeSet.AddSteps). It is called before a chunk is
+// replaced (stepBits) and when the image ends (Simulator.recordChunks),
+// so the steps computed ahead of an early exit are never recorded.
+func (c *constLayer) recordChunk(last int32) {
+	first := max(c.recorded+1, c.from)
+	last = min(last, c.from+c.filled-1)
+	if last < first {
+		return
+	}
+	s := int(first - c.from)
+	c.rec.AddSteps(c.recK, int(first), int(last-first+1), c.bits[s*c.words:], c.words, c.cand, c.recPos)
+	c.recorded = last
+}
+
+// stepList appends step t's spikes after a fused path (candidate indices)
+// to list, for whoever watches them: a second pass over the step's bits,
+// made only then, so that the fused paths stay as lean as they are
+// without a watcher.
+func (c *constLayer) stepList(t int32, list []int32) []int32 {
 	s := int(t - c.from) // computed by the fused path just before
-	words := c.bits[s*c.words : (s+1)*c.words]
-	user, ub := c.user, c.ubits
-	for wi, wd := range words {
+	for wi, wd := range c.bits[s*c.words : (s+1)*c.words] {
 		base := wi << 6
 		for wd != 0 {
-			i := base + bits.TrailingZeros64(wd)
+			list = append(list, int32(base+bits.TrailingZeros64(wd)))
 			wd &= wd - 1
-			if keep {
-				list = append(list, int32(i))
-			}
-			if c.userOn {
-				u := uint32(user[i])
-				ub[u>>6] |= 1 << (u & 63)
-			}
 		}
 	}
 	return list

@@ -1,111 +1,55 @@
 package event
 
 import (
-	"math/bits"
 	"slices"
 
 	"github.com/evsnn/evsnn/network"
 )
 
-// spikeOrder turns a layer's spikes, increasing in the engine's
-// channel-last order, into neuron indices increasing in the network's
-// C,H,W order, as network.ImageRecord.AppendSpikes takes them: each spike
-// sets the bit of its network index in a bitset of the layer, which is
-// then drained in order — a table load and a word update per spike, and
-// a pass over the layer's words per step, cheaper than any sort while a
-// step has more than a spike per few dozen words. Sparser steps (a large,
-// quiet layer) sort the converted list instead, so a step never costs in
-// proportion to the layer's size.
-type spikeOrder struct {
-	// identity: the two orders coincide (one channel, or one position).
-	identity bool
-	chw      []int32  // chw[q]: the network index of internal index q
-	bits     []uint64 // scratch, zero between calls
-	out      []int32  // scratch
-}
-
-func newSpikeOrder(g grid) spikeOrder {
-	o := spikeOrder{out: make([]int32, 0, g.size())}
-	if g.c == 1 || g.h*g.w == 1 {
-		o.identity = true
-		return o
+// recordPositions tabulates, for a recording run, each internal index of
+// a layer of grid g and network shape sh → the position the recording
+// stores its neuron at (network.SpikePosition of its network index), so
+// that recording a spike is a table load and a bit set
+// (network.SpikeSet.AddMapped). nil when the positions are the internal
+// indices, as for a layer of one channel or of one row or column: the
+// engine's channel-last order and the recording's column-major one agree
+// there.
+func recordPositions(g grid, sh network.Shape) []uint32 {
+	pos := make([]uint32, g.size())
+	identity := true
+	for q := range pos {
+		pos[q] = uint32(network.SpikePosition(sh, g.user(q)))
+		identity = identity && pos[q] == uint32(q)
 	}
-	o.chw, o.bits = make([]int32, g.size()), make([]uint64, (g.size()+63)/64)
-	for q := range o.chw {
-		o.chw[q] = int32(g.user(q))
+	if identity {
+		return nil
 	}
-	return o
-}
-
-// chwTable maps each internal index to the network's, nil when they agree.
-func (o *spikeOrder) chwTable() []int32 { return o.chw }
-
-// user returns the spikes in the network's order (a scratch slice, valid
-// until the next call).
-func (o *spikeOrder) user(spikes []int32) []int32 {
-	if o.identity || len(spikes) == 0 {
-		return spikes
-	}
-	chw, out := o.chw, o.out[:0]
-	if len(spikes)*32 < len(o.bits) {
-		for _, q := range spikes {
-			out = append(out, chw[q])
-		}
-		slices.Sort(out)
-		o.out = out
-		return out
-	}
-	b := o.bits
-	for _, q := range spikes {
-		n := uint32(chw[q])
-		b[n>>6] |= 1 << (n & 63)
-	}
-	for wi, w := range b {
-		if w == 0 {
-			continue
-		}
-		b[wi] = 0
-		base := int32(wi << 6)
-		for w != 0 {
-			out = append(out, base+int32(bits.TrailingZeros64(w)))
-			w &= w - 1
-		}
-	}
-	o.out = out
-	return out
+	return pos
 }
 
 // observeConst is observe for a constant-current layer's fused path,
-// whose spikes are candidate indices (see constLayer.init).
-func (s *Simulator) observeConst(k int, t int32, idx []int32, res *ImageResult) {
+// whose spikes are candidate indices (see constLayer.init); with record it
+// records them too (a fused path without its recording table, userOn).
+func (s *Simulator) observeConst(k int, t int32, idx []int32, record bool, res *ImageResult) {
 	st := &s.layers[k]
-	cl := st.cl
-	if s.rec != nil {
-		o := &s.rec[k]
-		if cl.userOn {
-			// Marked by network index in observeStep: drain in order.
-			o.out = drainBits(cl.ubits, nil, o.out[:0])
-			res.AppendSpikes(k, int(t), o.out)
-		} else {
-			res.AppendSpikes(k, int(t), o.user(cl.internal(idx, st.list[:0])))
-		}
+	q := st.cl.internal(idx, st.list[:0])
+	st.list = q
+	if record {
+		res.Recorded.AddMapped(k, int(t), q, s.rec[k])
 	}
-	if s.spikeHook != nil || res.RecordRaster {
-		q := cl.internal(idx, st.list[:0])
-		if s.spikeHook != nil {
-			s.spikeHook(k, t, q)
-		}
-		if res.RecordRaster {
-			s.record(k, t, q, res)
-		}
+	if s.spikeHook != nil {
+		s.spikeHook(k, t, q)
+	}
+	if res.RecordRaster {
+		s.record(k, t, q, res)
 	}
 }
 
 // observe hands the spikes of layer k at step t to whoever watches them:
-// the spike ids (RecordSpikes), the raster, the tests' hook.
+// the recording (RecordSpikes), the raster, the tests' hook.
 func (s *Simulator) observe(k int, t int32, spikes []int32, res *ImageResult) {
 	if s.rec != nil {
-		res.AppendSpikes(k, int(t), s.rec[k].user(spikes))
+		res.Recorded.AddMapped(k, int(t), spikes, s.rec[k])
 	}
 	if s.spikeHook != nil {
 		s.spikeHook(k, t, spikes)

@@ -67,7 +67,7 @@ func BenchmarkFixtureRecord(b *testing.B) {
 				b.Fatal(err)
 			}
 			c1 := cpuTime()
-			if err := w.Add(i, rr.SpikeIDs); err != nil {
+			if err := w.Add(i, rr.Recorded); err != nil {
 				b.Fatal(err)
 			}
 			c2 := cpuTime()
@@ -81,8 +81,8 @@ func BenchmarkFixtureRecord(b *testing.B) {
 			runRec()
 			runPlain()
 		}
-		for _, l := range rr.SpikeIDs {
-			ids += int64(len(l))
+		for _, n := range rr.Spikes {
+			ids += n
 		}
 		i++
 	}

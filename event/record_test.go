@@ -13,43 +13,41 @@ import (
 	"github.com/evsnn/evsnn/network"
 )
 
-// collectIDs runs an engine with RecordSpikes and returns every image's
-// spike ids as OnImage saw them.
-func collectIDs(t *testing.T, run func(opts network.SimOptions) (*network.SimResult, error), opts network.SimOptions, count int) [][][]uint32 {
+// collectSpikes runs an engine with RecordSpikes and returns every
+// image's recorded spikes as OnImage saw them.
+func collectSpikes(t *testing.T, run func(opts network.SimOptions) (*network.SimResult, error), opts network.SimOptions, count int) [][]network.RasterEvent {
 	t.Helper()
-	ids := make([][][]uint32, count)
+	ids := make([][]network.RasterEvent, count)
+	seen := make([]bool, count)
 	var mu sync.Mutex
 	opts.RecordSpikes = true
 	opts.OnImage = func(i int, rec *network.ImageRecord) error {
-		c := make([][]uint32, len(rec.SpikeIDs))
-		for s, l := range rec.SpikeIDs {
-			c[s] = slices.Clone(l)
-		}
+		c := rec.Recorded.Spikes()
 		mu.Lock()
 		defer mu.Unlock()
-		if ids[i] != nil {
+		if seen[i] {
 			return fmt.Errorf("image %d handed over twice", i)
 		}
-		ids[i] = c
+		ids[i], seen[i] = c, true
 		return nil
 	}
 	if _, err := run(opts); err != nil {
 		t.Fatal(err)
 	}
-	for i, c := range ids {
-		if c == nil {
+	for i, ok := range seen {
+		if !ok {
 			t.Fatalf("OnImage never saw image %d", i)
 		}
 	}
 	return ids
 }
 
-// TestSpikeIDs: with RecordSpikes the event engine hands OnImage, for
+// TestRecordedSpikes: with RecordSpikes the event engine hands OnImage, for
 // every image, the spike ids the reference makes — every spiking layer
 // and step, neurons in the network's order — on random graphs of every
 // kind, direct and Poisson input, with delays and with an exit rule, for
 // every update policy and 1 and 3 workers.
-func TestSpikeIDs(t *testing.T) {
+func TestRecordedSpikes(t *testing.T) {
 	nets := 2
 	if testing.Short() || testenv.RaceEnabled {
 		nets = 1
@@ -66,12 +64,10 @@ func TestSpikeIDs(t *testing.T) {
 						opts.Delays = snnref.RandomDelays(r, net)
 						opts.Exit = network.MarginExit{M: 0.5, MinSteps: 3}
 					}
-					want := collectIDs(t, func(o network.SimOptions) (*network.SimResult, error) { return snnref.Run(net, x, nil, o) }, opts, 4)
+					want := collectSpikes(t, func(o network.SimOptions) (*network.SimResult, error) { return snnref.Run(net, x, nil, o) }, opts, 4)
 					spikes := 0
 					for _, img := range want {
-						for _, l := range img {
-							spikes += len(l)
-						}
+						spikes += len(img)
 					}
 					if spikes == 0 {
 						t.Fatal("no spikes: the case tests nothing")
@@ -80,15 +76,13 @@ func TestSpikeIDs(t *testing.T) {
 						for _, workers := range []int{1, 3} {
 							o := opts
 							o.Workers = workers
-							got := collectIDs(t, func(o network.SimOptions) (*network.SimResult, error) {
+							got := collectSpikes(t, func(o network.SimOptions) (*network.SimResult, error) {
 								res, _, err := runWork(net, x, nil, o, pol.policy)
 								return res, err
 							}, o, 4)
 							for i := range want {
-								for s := range want[i] {
-									if !slices.Equal(got[i][s], want[i][s]) {
-										t.Fatalf("policy %s, %d workers, image %d slot %d: ids %v, reference %v\n%s", pol.name, workers, i, s, got[i][s], want[i][s], describe(net))
-									}
+								if !slices.Equal(got[i], want[i]) {
+									t.Fatalf("policy %s, %d workers, image %d: %d spikes recorded, reference %d (%v)\n%s", pol.name, workers, i, len(got[i]), len(want[i]), firstDifference(got[i], want[i]), describe(net))
 								}
 							}
 						}
@@ -145,8 +139,8 @@ func TestRecordAllocs(t *testing.T) {
 			t.Fatal(err)
 		}
 		ids = 0
-		for _, l := range res.SpikeIDs {
-			ids += len(l)
+		for k := range res.Spikes {
+			ids += res.Recorded.Len(k) // one slot per layer here
 		}
 		i++
 	}
@@ -161,10 +155,10 @@ func TestRecordAllocs(t *testing.T) {
 	}
 }
 
-// TestSpikeIDsFused covers the constant-current layer's fused paths when
+// TestRecordedSpikesFused covers the constant-current layer's fused paths when
 // recording: one channel (the engine's order is then the network's) and
 // several, into an average pool and into a count-gated MaxPool.
-func TestSpikeIDsFused(t *testing.T) {
+func TestRecordedSpikesFused(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		channels int
@@ -192,15 +186,26 @@ func TestSpikeIDsFused(t *testing.T) {
 			r := rand.New(rand.NewPCG(3, 3))
 			x := snnref.RandomImages(r, net, 3)
 			opts := network.SimOptions{T: 12}
-			want := collectIDs(t, func(o network.SimOptions) (*network.SimResult, error) { return snnref.Run(net, x, nil, o) }, opts, 3)
-			got := collectIDs(t, func(o network.SimOptions) (*network.SimResult, error) { return Engine{}.Run(net, x, nil, o) }, opts, 3)
+			want := collectSpikes(t, func(o network.SimOptions) (*network.SimResult, error) { return snnref.Run(net, x, nil, o) }, opts, 3)
+			got := collectSpikes(t, func(o network.SimOptions) (*network.SimResult, error) { return Engine{}.Run(net, x, nil, o) }, opts, 3)
 			for i := range want {
-				for s := range want[i] {
-					if !slices.Equal(got[i][s], want[i][s]) {
-						t.Fatalf("image %d slot %d: ids %v, reference %v", i, s, got[i][s], want[i][s])
-					}
+				if len(want[i]) == 0 {
+					t.Fatalf("image %d: no spikes: the case tests nothing", i)
+				}
+				if !slices.Equal(got[i], want[i]) {
+					t.Fatalf("image %d: %d spikes recorded, reference %d (%v)", i, len(got[i]), len(want[i]), firstDifference(got[i], want[i]))
 				}
 			}
 		})
 	}
+}
+
+// firstDifference returns the first events in which a and b differ.
+func firstDifference(a, b []network.RasterEvent) []network.RasterEvent {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return []network.RasterEvent{a[i], b[i]}
+		}
+	}
+	return nil
 }

@@ -25,9 +25,10 @@ type Simulator struct {
 	aUser []float32
 	// exit is the early-exit rule (SimOptions.Exit), nil for none.
 	exit network.Exit
-	// rec, with SimOptions.RecordSpikes, turns each layer's spikes into
-	// the network's order for ImageRecord.AppendSpikes.
-	rec []spikeOrder
+	// rec, with SimOptions.RecordSpikes, holds each layer's table of
+	// recording positions (recordPositions; nil entries where they are the
+	// internal indices).
+	rec [][]uint32
 	// xin is the direct input in internal order.
 	xin []float32
 	// Poisson input
@@ -224,9 +225,9 @@ func newSimulator(p *plan, layout *network.SimResult) *Simulator {
 	s.a = make([]float32, p.readout().n)
 	s.exit = p.opts.Exit
 	if p.opts.RecordSpikes {
-		s.rec = make([]spikeOrder, len(p.layers)-1)
+		s.rec = make([][]uint32, len(p.layers)-1)
 		for k, L := range p.layers[:len(p.layers)-1] {
-			s.rec[k] = newSpikeOrder(L.g)
+			s.rec[k] = recordPositions(L.g, p.shapes[L.netIndex])
 		}
 	}
 	if s.exit != nil && p.readout().userOrder != nil {
@@ -255,7 +256,7 @@ func (s *Simulator) T() int { return s.steps }
 func (s *Simulator) Classes() int { return len(s.a) }
 
 // NewImageResult returns an ImageResult sized for this simulator. With
-// SimOptions.RecordSpikes its SpikeIDs are filled by every RunImage.
+// SimOptions.RecordSpikes its Recorded spikes are filled by every RunImage.
 func (s *Simulator) NewImageResult() *ImageResult {
 	nl := s.NumLayers()
 	r := &ImageResult{Work: newWork(nl + 1), steps: s.steps}
@@ -277,7 +278,7 @@ func (s *Simulator) RunImage(x []float32, image int, res *ImageResult) error {
 	if len(x) != p.input.size() {
 		return fmt.Errorf("event: image has %d values, the network's input %v has %d", len(x), p.net.Input, p.input.size())
 	}
-	if res.steps != s.steps || len(res.Spikes) != s.NumLayers() || len(res.Output) != len(s.a) || (res.SpikeIDs == nil) != (s.rec == nil) {
+	if res.steps != s.steps || len(res.Spikes) != s.NumLayers() || len(res.Output) != len(s.a) || (res.Recorded == nil) != (s.rec == nil) {
 		return fmt.Errorf("event: the ImageResult was not made by this Simulator's NewImageResult")
 	}
 	res.reset()
@@ -295,7 +296,7 @@ func (s *Simulator) RunImage(x []float32, image int, res *ImageResult) error {
 		}
 	}
 	s.directCurrent(x)
-	s.startImage()
+	s.startImage(res.Recorded)
 	for t := int32(1); t <= T; t++ {
 		if poisson {
 			src := s.inputSpikes(image, t)
@@ -325,8 +326,21 @@ func (s *Simulator) RunImage(x []float32, image int, res *ImageResult) error {
 			break
 		}
 	}
+	if s.rec != nil {
+		s.recordChunks(int32(res.Steps))
+	}
 	s.finishImage(res)
 	return nil
+}
+
+// recordChunks hands the recording the steps run that the fused paths of
+// constant-current layers have not handed yet.
+func (s *Simulator) recordChunks(last int32) {
+	for k := range s.layers {
+		if cl := s.layers[k].cl; cl != nil && cl.userOn {
+			cl.recordChunk(last)
+		}
+	}
 }
 
 // userAcc is the readout accumulator in the network's order.
@@ -341,7 +355,7 @@ func (s *Simulator) userAcc() []float32 {
 }
 
 // startImage resets the per-image state.
-func (s *Simulator) startImage() {
+func (s *Simulator) startImage(rec *network.SpikeSet) {
 	p := s.p
 	T := int32(s.steps)
 	clear(s.a)
@@ -397,11 +411,11 @@ func (s *Simulator) startImage() {
 			} else if L.fuseMax >= 0 {
 				one = p.pools[L.fuseMax].wins.one
 			}
-			var chw []int32
+			var pos []uint32
 			if s.rec != nil {
-				chw = s.rec[k].chwTable()
+				pos = s.rec[k]
 			}
-			st.cl.init(st, L, T, s.constChunk(), one, chw)
+			st.cl.init(st, L, T, s.constChunk(), one, rec, k, pos)
 			continue
 		}
 		s.initialSchedule(k)
@@ -441,7 +455,6 @@ func (s *Simulator) stepLayer(k int, t int32, res *ImageResult) {
 	}
 	if st.cl != nil {
 		if L.fuseProj >= 0 || L.fuseMax >= 0 {
-			// The spike list is built only when someone looks at it.
 			var n, first, firstN int64
 			if L.fuseProj >= 0 {
 				ps := &s.projs[L.fuseProj]
@@ -459,9 +472,9 @@ func (s *Simulator) stepLayer(k int, t int32, res *ImageResult) {
 			res.FirstSpikers[k] += firstN
 			s.srcSpk[L.src] = nil
 			// The spike list is built only when someone looks at it.
-			if keep := res.RecordRaster || s.spikeHook != nil || (s.rec != nil && !st.cl.userOn); keep || s.rec != nil {
-				st.spikes = st.cl.observeStep(t, keep, st.spikes[:0])
-				s.observeConst(k, t, st.spikes, res)
+			if record := s.rec != nil && !st.cl.userOn; record || res.RecordRaster || s.spikeHook != nil {
+				st.spikes = st.cl.stepList(t, st.spikes[:0])
+				s.observeConst(k, t, st.spikes, record, res)
 			}
 			return
 		}

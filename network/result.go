@@ -58,8 +58,8 @@ type SimResult struct {
 
 	labels  []int // of the images, while engines fill the result
 	classes int   // size of the readout
-	// slots lays out spike ids when the run records them.
-	slots *spikeSlots
+	// spikeLayout lays out recorded spikes when the run records them.
+	spikeLayout *spikeLayout
 }
 
 // AccuracyByStep is CorrectByStep divided by the number of images.
@@ -106,12 +106,9 @@ type ImageRecord struct {
 	// Raster holds the image's spikes (ordered by step, layer and neuron)
 	// when the engine was asked to record them.
 	Raster []RasterEvent
-	// SpikeIDs holds every spike of the image as ids by slot (see
-	// AppendSpikes) when SimOptions.RecordSpikes is set; nil otherwise.
-	SpikeIDs [][]uint32
-
-	slots   *spikeSlots
-	neurons []int // per spiking layer
+	// Recorded holds every spike of the image (see SpikeSet) when
+	// SimOptions.RecordSpikes is set; nil otherwise.
+	Recorded *SpikeSet
 }
 
 // Reset clears the record for the next image, keeping its memory.
@@ -132,8 +129,8 @@ func (r *ImageRecord) Reset() {
 	}
 	r.InputSpikes, r.InputSOPs = 0, 0
 	r.Raster = r.Raster[:0]
-	for i := range r.SpikeIDs {
-		r.SpikeIDs[i] = r.SpikeIDs[i][:0]
+	if r.Recorded != nil {
+		r.Recorded.Reset()
 	}
 }
 
@@ -190,11 +187,11 @@ func NewSimResult(net *Network, engine string, count int, labels []int, opts Sim
 		}
 	}
 	if opts.RecordSpikes {
-		neurons := make([]int, len(spiking))
-		for k := range neurons {
-			neurons[k] = res.Layers[k].Neurons
+		sh := make([]Shape, len(spiking))
+		for k, li := range spiking {
+			sh[k] = shapes[li]
 		}
-		res.slots = newSpikeSlots(neurons, opts.T)
+		res.spikeLayout = newSpikeLayout(sh, opts.T)
 	}
 	return res, nil
 }
@@ -221,13 +218,8 @@ func (r *SimResult) NewImageRecord() *ImageRecord {
 			rec.Counts[k] = make([]int32, ls.Neurons)
 		}
 	}
-	if r.slots != nil {
-		rec.slots = r.slots
-		rec.SpikeIDs = make([][]uint32, r.slots.first[n])
-		rec.neurons = make([]int, n)
-		for k, ls := range r.Layers {
-			rec.neurons[k] = ls.Neurons
-		}
+	if r.spikeLayout != nil {
+		rec.Recorded = r.spikeLayout.newSet()
 	}
 	return rec
 }

@@ -49,7 +49,7 @@ type SimOptions struct {
 	// Exit, if set, stops an image early once its prediction is settled
 	// (see Exit); nil runs every image for T steps.
 	Exit Exit
-	// RecordSpikes makes the engines fill ImageRecord.SpikeIDs with every
+	// RecordSpikes makes the engines fill ImageRecord.Recorded with every
 	// spike of every image (for OnImage to write them out).
 	RecordSpikes bool
 	// OnImage, if set, is called with each image's record (i is its

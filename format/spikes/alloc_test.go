@@ -18,10 +18,7 @@ func TestAddAllocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := lay.IDs(nil, tr.rasters[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := mustSet(t, lay, tr.rasters[0])
 	h := tr.hdr
 	h.Images = 1000
 	w, err := Create(filepath.Join(t.TempDir(), "a.spikes"), h)
@@ -31,7 +28,7 @@ func TestAddAllocs(t *testing.T) {
 	defer w.Abort()
 	i := 0
 	add := func() {
-		if err := w.Add(i, ids); err != nil {
+		if err := w.Add(i, set); err != nil {
 			t.Fatal(err)
 		}
 		i++

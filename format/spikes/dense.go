@@ -31,22 +31,25 @@ const bitmapMemSize = 8192 + 32
 // the bitmap: the writer's hot path. Each 2¹⁶-id container is an array
 // (2 bytes per id), a bitmap (8192 bytes) or runs (2 + 4 bytes per run),
 // by roaring's rule: runs when smaller than both others, else an array up
-// to 4096 ids, else a bitmap.
-func (e *encoder) appendDense(dst []byte, words []uint64) []byte {
+// to 4096 ids, else a bitmap. Only the containers marked in dirty (bit
+// key for container key; every container if dirty is nil) are looked at,
+// the others must be empty. It returns the set's cardinality too.
+func (e *encoder) appendDense(dst []byte, words, dirty []uint64) ([]byte, int) {
 	cs := e.cs[:0]
 	hasRun := false
+	total := 0
 	for key := 0; key*1024 < len(words); key++ {
-		chunk := words[key*1024 : min(len(words), (key+1)*1024)]
-		card, runs := 0, 0
-		carry := uint64(0)
-		for _, x := range chunk {
-			card += bits.OnesCount64(x)
-			runs += bits.OnesCount64(x &^ (x<<1 | carry)) // run starts
-			carry = x >> 63
+		if dirty != nil && dirty[key>>6]&(1<<(key&63)) == 0 {
+			if dirty[key>>6]>>(key&63) == 0 {
+				key |= 63 // no container left in this word of dirty
+			}
+			continue
 		}
+		card, runs := cardRuns(words[key*1024 : min(len(words), (key+1)*1024)])
 		if card == 0 {
 			continue
 		}
+		total += card
 		c := container{key: key, card: card, runs: runs, kind: kindArray}
 		switch {
 		case 2+4*runs < min(bitmapMemSize, 2*card):
@@ -107,14 +110,7 @@ func (e *encoder) appendDense(dst []byte, words []uint64) []byte {
 		chunk := words[c.key*1024 : min(len(words), (c.key+1)*1024)]
 		switch c.kind {
 		case kindArray:
-			k := 0
-			for j, x := range chunk {
-				for x != 0 {
-					le.PutUint16(b[k:], uint16(64*j+bits.TrailingZeros64(x)))
-					k += 2
-					x &= x - 1
-				}
-			}
+			putArray(b[:2*c.card], chunk)
 		case kindBitmap:
 			for j, x := range chunk {
 				le.PutUint64(b[8*j:], x)
@@ -126,7 +122,63 @@ func (e *encoder) appendDense(dst []byte, words []uint64) []byte {
 		}
 		b = b[c.bytes():]
 	}
-	return dst
+	return dst, total
+}
+
+// cardRuns returns the number of set bits of chunk and of runs of them,
+// two words at a time so that the sums do not wait on each other.
+func cardRuns(chunk []uint64) (card, runs int) {
+	var c1, r1 int
+	prev := uint64(0) // the previous word
+	i := 0
+	for ; i+1 < len(chunk); i += 2 {
+		x, y := chunk[i], chunk[i+1]
+		card += bits.OnesCount64(x)
+		c1 += bits.OnesCount64(y)
+		runs += bits.OnesCount64(x &^ (x<<1 | prev>>63)) // run starts
+		r1 += bits.OnesCount64(y &^ (y<<1 | x>>63))
+		prev = y
+	}
+	if i < len(chunk) {
+		x := chunk[i]
+		card += bits.OnesCount64(x)
+		runs += bits.OnesCount64(x &^ (x<<1 | prev>>63))
+	}
+	return card + c1, runs + r1
+}
+
+// putArray writes the set bits of chunk to b as 16-bit little-endian
+// values in increasing order; b holds exactly as many. A word of at most
+// four bits writes four values whatever its count (those past its count
+// are overwritten by the next word's), so that the loop's exit does not
+// depend on the data; the last words, without room for that, go bit by
+// bit.
+func putArray(b []byte, chunk []uint64) {
+	le := binary.LittleEndian
+	k := 0
+	for j, x := range chunk {
+		if x == 0 {
+			continue
+		}
+		base := uint16(64 * j)
+		if n := bits.OnesCount64(x); n <= 4 && k+8 <= len(b) {
+			out := b[k : k+8 : k+8]
+			le.PutUint16(out[0:], base+uint16(bits.TrailingZeros64(x)))
+			x &= x - 1
+			le.PutUint16(out[2:], base+uint16(bits.TrailingZeros64(x)))
+			x &= x - 1
+			le.PutUint16(out[4:], base+uint16(bits.TrailingZeros64(x)))
+			x &= x - 1
+			le.PutUint16(out[6:], base+uint16(bits.TrailingZeros64(x)))
+			k += 2 * n
+			continue
+		}
+		for x != 0 {
+			le.PutUint16(b[k:], base+uint16(bits.TrailingZeros64(x)))
+			k += 2
+			x &= x - 1
+		}
+	}
 }
 
 // bytes is the container's serialized size.

@@ -8,6 +8,10 @@ import (
 	"github.com/evsnn/evsnn/network"
 )
 
+// maxDenseWords bounds the reader's dense scratch bitset of one block
+// (8 MB).
+const maxDenseWords = 1 << 20
+
 // Spikes returns the spikes of one image and spiking layer as raster
 // events (Layer = layer), ordered by step and neuron.
 func (r *Reader) Spikes(image, layer int) ([]network.RasterEvent, error) {

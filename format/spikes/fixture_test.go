@@ -233,12 +233,12 @@ func TestFixtureRecording(t *testing.T) {
 	}
 }
 
-// benchIDs simulates n fixture images once and keeps their id lists.
+// benchData simulates n fixture images once and keeps their spike sets.
 var benchData struct {
 	once    sync.Once
 	lay     *Layout
 	hdr     Header
-	ids     [][][]uint32
+	sets    []*network.SpikeSet
 	rasters [][]network.RasterEvent
 	spikes  int64
 }
@@ -257,19 +257,16 @@ func loadBench(b *testing.B) {
 			b.Fatal(err)
 		}
 		simulateRasters(b, snn, 32, 0, 64, func(i int, raster []network.RasterEvent) {
-			ids, err := d.lay.IDs(nil, raster)
-			if err != nil {
-				b.Fatal(err)
-			}
-			d.ids = append(d.ids, ids)
+			set := mustSet(b, d.lay, raster)
+			d.sets = append(d.sets, set)
 			d.rasters = append(d.rasters, slices.Clone(raster))
 			d.spikes += int64(len(raster))
 		})
 	})
 }
 
-// BenchmarkWrite times the write path of one image (encode its id lists
-// and write them to the file; what the engines will call per image), the
+// BenchmarkWrite times the write path of one image (encode its spike set
+// and write it to the file; what a recording run calls per image), the
 // file in EVSNN_BENCH_DIR if set (the kernel's cost of writing to disk
 // differs from tmpfs'), else in the test's temporary directory:
 //
@@ -280,7 +277,7 @@ func BenchmarkWrite(b *testing.B) {
 	for _, c := range []struct {
 		name   string
 		raster bool
-	}{{"ids", false}, {"raster", true}} {
+	}{{"set", false}, {"raster", true}} {
 		b.Run(c.name, func(b *testing.B) {
 			dir := os.Getenv("EVSNN_BENCH_DIR")
 			if dir == "" {
@@ -298,11 +295,11 @@ func BenchmarkWrite(b *testing.B) {
 			cpu0, _ := cputime.Now()
 			var spikes int64
 			for i := 0; i < b.N; i++ {
-				j := i % len(d.ids)
+				j := i % len(d.sets)
 				if c.raster {
 					err = w.AddRaster(i, d.rasters[j])
 				} else {
-					err = w.Add(i, d.ids[j])
+					err = w.Add(i, d.sets[j])
 				}
 				if err != nil {
 					b.Fatal(err)
@@ -323,15 +320,12 @@ func BenchmarkEncode(b *testing.B) {
 	loadBench(b)
 	d := &benchData
 	enc := newEncoder(d.lay)
-	for k := range enc.lay.orders {
-		enc.lay.orders[k].buildPos()
-	}
 	b.ResetTimer()
 	cpu0, _ := cputime.Now()
 	var spikes int64
 	for i := 0; i < b.N; i++ {
-		j := i % len(d.ids)
-		if _, err := enc.encodeImage(i, d.ids[j]); err != nil {
+		j := i % len(d.sets)
+		if _, err := enc.encodeImage(i, d.sets[j]); err != nil {
 			b.Fatal(err)
 		}
 		spikes += int64(len(d.rasters[j]))

@@ -2,12 +2,13 @@ package spikes
 
 import (
 	"bytes"
-	"encoding/binary"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/evsnn/evsnn/network"
 )
 
 // FuzzReader feeds Open arbitrary bytes, as they are and with their CRCs
@@ -91,51 +92,69 @@ func FuzzDense(f *testing.F) {
 			}
 		}
 		var e encoder
-		got := e.appendDense(nil, words)
+		got, card := e.appendDense(nil, words, nil)
 		bm := roaring.FromDense(words, true)
 		bm.RunOptimize()
 		want, err := bm.ToBytes()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(got, want) {
-			t.Fatalf("appendDense writes %d bytes, roaring %d (or different ones)", len(got), len(want))
+		if !bytes.Equal(got, want) || uint64(card) != bm.GetCardinality() {
+			t.Fatalf("appendDense writes %d bytes and %d ids, roaring %d and %d (or different ones)", len(got), card, len(want), bm.GetCardinality())
+		}
+		// With dirty marks: the containers with bits, and one without.
+		dirty := []uint64{1 << 2}
+		for key := range 3 {
+			for _, x := range words[key*1024 : min(len(words), (key+1)*1024)] {
+				if x != 0 {
+					dirty[0] |= 1 << key
+				}
+			}
+		}
+		if marked, n := e.appendDense(nil, words, dirty); !bytes.Equal(marked, want) || n != card {
+			t.Fatalf("with dirty marks %b appendDense writes %d bytes and %d ids, without %d and %d", dirty[0], len(marked), n, len(got), card)
 		}
 	})
 }
 
-// FuzzAdd gives the writer arbitrary id lists: it must refuse what is not
-// increasing or out of range, and what it takes must read back the same.
-func FuzzAdd(f *testing.F) {
-	f.Add([]byte{0, 0, 0, 0, 5, 0, 0, 0}, []byte{1, 0, 0, 0})
-	f.Add([]byte{9, 0, 0, 0, 3, 0, 0, 0}, []byte{})
-	f.Fuzz(func(t *testing.T, a, b []byte) {
-		toIDs := func(p []byte) []uint32 {
-			ids := make([]uint32, len(p)/4)
-			for i := range ids {
-				ids[i] = binary.LittleEndian.Uint32(p[4*i:]) % 400
-			}
-			return ids
-		}
-		// 3×4×5 = 60 neurons over T = 5 steps (300 ids); a layer of 7
-		// neurons (35 ids).
+// FuzzAddRaster gives the writer arbitrary rasters: it must refuse what
+// is out of range or out of order, and what it takes must read back the
+// same.
+func FuzzAddRaster(f *testing.F) {
+	f.Add([]byte{0, 1, 5, 0, 2, 7, 1, 2, 3})
+	f.Add([]byte{0, 1, 5, 0, 1, 5})
+	f.Add([]byte{1, 0, 0})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		// A [3,4,5] layer and one of 7 neurons over T = 5 steps; each
+		// event is 3 bytes: layer, step, neuron (a few out of range).
 		h := Header{T: 5, Images: 1, Layers: []Layer{{Name: "c", Shape: []int{3, 4, 5}}, {Name: "d", Shape: []int{7}}}}
+		var ev []network.RasterEvent
+		for i := 0; i+3 <= len(p); i += 3 {
+			ev = append(ev, network.RasterEvent{Layer: int32(p[i] % 3), Step: int32(p[i+1] % 7), Neuron: int32(p[i+2] % 64)})
+		}
+		valid := true
+		for i, e := range ev {
+			inRange := e.Layer < 2 && e.Step >= 1 && e.Step <= 5 && e.Neuron < []int32{60, 7}[min(e.Layer, 1)]
+			ordered := i == 0 || ev[i-1].Step < e.Step || ev[i-1].Step == e.Step && (ev[i-1].Layer < e.Layer || ev[i-1].Layer == e.Layer && ev[i-1].Neuron < e.Neuron)
+			valid = valid && inRange && ordered
+		}
 		path := filepath.Join(t.TempDir(), "f.spikes")
 		w, err := Create(path, h)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids := [][]uint32{toIDs(a), toIDs(b)}
-		if err := w.Add(0, ids); err != nil {
+		if err := w.AddRaster(0, ev); err != nil {
 			w.Abort()
-			valid := true
-			for s, l := range ids {
-				valid = valid && slices.IsSorted(l) && len(slices.Compact(slices.Clone(l))) == len(l) && (len(l) == 0 || l[len(l)-1] < []uint32{300, 35}[s])
-			}
 			if valid {
-				t.Fatalf("valid ids refused: %v", err)
+				t.Fatalf("valid raster refused: %v", err)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("a multi-line error: %q", err)
 			}
 			return
+		}
+		if !valid {
+			t.Fatalf("invalid raster %v taken", ev)
 		}
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
@@ -145,19 +164,12 @@ func FuzzAdd(f *testing.F) {
 			t.Fatal(err)
 		}
 		defer r.Close()
-		hh := r.Header()
-		for k, l := range ids {
-			ev, err := r.Spikes(0, k)
-			if err != nil {
-				t.Fatal(err)
-			}
-			back, err := r.Layout().IDs(nil, ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(back[k], l) && len(l) > 0 {
-				t.Fatalf("layer %d (%v): wrote %v, read %v", k, hh.Layers[k].Shape, l, back[k])
-			}
+		back, err := r.Raster(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(back, ev) && len(ev) > 0 {
+			t.Fatalf("wrote %v, read %v", ev, back)
 		}
 	})
 }

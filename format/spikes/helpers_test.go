@@ -142,3 +142,16 @@ func readFile(tb testing.TB, path string) []byte {
 	}
 	return b
 }
+
+// mustSet returns the spike set of one image's raster in lay.
+func mustSet(tb testing.TB, lay *Layout, raster []network.RasterEvent) *network.SpikeSet {
+	tb.Helper()
+	set, err := network.NewSpikeSet(lay.spikeShapes(), lay.T)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := lay.fillSet(set, raster, nil); err != nil {
+		tb.Fatal(err)
+	}
+	return set
+}

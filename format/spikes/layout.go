@@ -10,11 +10,6 @@ import (
 // idSpace is the number of ids a 32-bit roaring bitmap holds (0 … 2³²−1).
 const idSpace = int64(1 << 32)
 
-// maxTable is the largest layer whose position table is kept: beyond, the
-// position of a neuron is computed with divisions (only fake huge layers
-// in tests get there; a table of 2²⁰ neurons is 4 MB).
-const maxTable = 1 << 20
-
 // BlockSteps is the number of steps one bitmap of a layer of the given
 // size covers: T when T·neurons ≤ 2³², else ⌊2³²/neurons⌋, so that every id
 // of a block fits 32 bits. neurons must be between 1 and 2³².
@@ -87,39 +82,11 @@ func (l *Layout) SlotOf(k, t int) (slot, firstStep int) {
 	return l.first[k] + j, 1 + j*B
 }
 
-// IDs returns, for events (one image's raster: every event's Layer, Neuron
-// and Step in range, ordered by step, layer and neuron as the engines
-// record them), the input Writer.Add takes: one list per slot of the
-// time-major ids (t − t₀)·N + neuron of the slot's spikes, N the layer's
-// neurons and t₀ the slot's first step. dst's lists are reused.
-func (l *Layout) IDs(dst [][]uint32, events []network.RasterEvent) ([][]uint32, error) {
-	if cap(dst) < len(l.Slots) {
-		dst = append(dst[:cap(dst)], make([][]uint32, len(l.Slots)-cap(dst))...)
-	}
-	dst = dst[:len(l.Slots)]
-	for s := range dst {
-		dst[s] = dst[s][:0]
-	}
-	for i, e := range events {
-		k, t, n := int(e.Layer), int(e.Step), int(e.Neuron)
-		if k < 0 || k >= len(l.Layers) || t < 1 || t > l.T || n < 0 || n >= l.Layers[k].Neurons {
-			return dst, fmt.Errorf("raster event %d (layer %d, step %d, neuron %d) out of range", i, k, t, n)
-		}
-		s, t0 := l.SlotOf(k, t)
-		id := uint32((t-t0)*l.Layers[k].Neurons + n)
-		if m := len(dst[s]); m > 0 && dst[s][m-1] >= id {
-			return dst, fmt.Errorf("raster event %d (layer %d, step %d, neuron %d) is not after the previous spike of its layer", i, k, t, n)
-		}
-		dst[s] = append(dst[s], id)
-	}
-	return dst, nil
-}
-
-// order is the storage order of a layer's neurons: a neuron's position
-// p = (w·H + h)·C + c for neuron (c·H + h)·W + w of a [C,H,W] layer.
+// order is the storage order of a layer's neurons (network.SpikePosition:
+// position p = (w·H + h)·C + c for neuron (c·H + h)·W + w of a [C,H,W]
+// layer), which the reader inverts.
 type order struct {
 	C, H, W int
-	pos     []uint32 // pos[n] = p, if built (Writer)
 }
 
 func newOrder(ly Layer) order {
@@ -129,37 +96,6 @@ func newOrder(ly Layer) order {
 
 // flat reports whether positions are neuron indices ([N] or [C,1,1]).
 func (o *order) flat() bool { return o.H == 1 && o.W == 1 }
-
-// buildPos tabulates position for layers up to maxTable neurons, so the
-// writer needs no division per spike.
-func (o *order) buildPos() {
-	N := o.C * o.H * o.W
-	if o.flat() || N > maxTable {
-		return
-	}
-	o.pos = make([]uint32, N)
-	for n := range o.pos {
-		o.pos[n] = uint32(o.calcPos(n))
-	}
-}
-
-func (o *order) calcPos(n int) int {
-	hw := o.H * o.W
-	c, r := n/hw, n%hw
-	h, w := r/o.W, r%o.W
-	return (w*o.H+h)*o.C + c
-}
-
-// position returns neuron n's position in storage order.
-func (o *order) position(n int) int {
-	switch {
-	case o.pos != nil:
-		return int(o.pos[n])
-	case o.flat():
-		return n
-	}
-	return o.calcPos(n)
-}
 
 // neuronAt inverts position; inv, if not nil, tabulates it.
 func (o *order) neuronAt(p int, inv []uint32) int {
@@ -177,8 +113,9 @@ func (o *order) neuronAt(p int, inv []uint32) int {
 // inverse tabulates neuronAt.
 func (o *order) inverse() []uint32 {
 	inv := make([]uint32, o.C*o.H*o.W)
+	shape := network.Shape{o.C, o.H, o.W}
 	for n := range inv {
-		inv[o.calcPos(n)] = uint32(n)
+		inv[network.SpikePosition(shape, n)] = uint32(n)
 	}
 	return inv
 }

@@ -128,16 +128,13 @@ func TestDenseSparseSame(t *testing.T) {
 	dense, sparse := newEncoder(lay), newEncoder(lay)
 	sparse.sparse = true
 	for i, raster := range tr.rasters {
-		ids, err := lay.IDs(nil, raster)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := dense.encodeImage(i, ids)
+		set := mustSet(t, lay, raster)
+		a, err := dense.encodeImage(i, set)
 		if err != nil {
 			t.Fatal(err)
 		}
 		da := slices.Clone(a.blobs)
-		b, err := sparse.encodeImage(i, ids)
+		b, err := sparse.encodeImage(i, set)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,29 +197,41 @@ func TestWriterErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cases := []struct {
-		image int
-		ids   [][]uint32
-		want  string
-	}{
-		{3, [][]uint32{nil, nil}, "image 3: the recording has 3 images"},
-		{0, [][]uint32{nil}, "1 id lists, the recording has 2 slots"},
-		{0, [][]uint32{{5, 5}, nil}, "id 5 after 5"},
-		{0, [][]uint32{{7, 2}, nil}, "id 2 after 7"},
-		{0, [][]uint32{{80, 3}, nil}, "id 3 after 80"},
-		{0, [][]uint32{{3, 72}, nil}, "id 72 beyond 4 steps × 18 neurons"},
-		{0, [][]uint32{nil, {16}}, "id 16 beyond 4 steps × 4 neurons"},
-	}
-	for _, c := range cases {
-		err := w.Add(c.image, c.ids)
-		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "\n") {
-			t.Errorf("Add(%d, %v): %v, want an error with %q", c.image, c.ids, err, c.want)
-		}
-	}
-	if err := w.Add(1, [][]uint32{{0, 71}, {15}}); err != nil {
+	other, err := network.NewSpikeSet([]network.Shape{{2, 3, 3}, {4}}, 5)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Add(1, [][]uint32{nil, nil}); err == nil || !strings.Contains(err.Error(), "twice") {
+	reshaped, err := network.NewSpikeSet([]network.Shape{{2, 9, 1}, {4}}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	beyond := w.NewSpikeSet()
+	beyond.AddMapped(0, 4, []int32{0}, []uint32{18}) // position 18 of 18 neurons
+	cases := []struct {
+		image int
+		set   *network.SpikeSet
+		want  string
+	}{
+		{3, w.NewSpikeSet(), "image 3: the recording has 3 images"},
+		{0, nil, "no recorded spikes"},
+		{0, other, "spikes of 2 layers over T = 5, the recording has 2 layers over T = 4"},
+		{0, reshaped, `layer 0 ("a"): spikes of shape [2,9,1], the recording's is [2,3,3]`},
+		{0, beyond, "a spike beyond 4 steps × 18 neurons"},
+	}
+	for _, c := range cases {
+		err := w.Add(c.image, c.set)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Add(%d, …): %v, want an error with %q", c.image, err, c.want)
+		}
+	}
+	one := w.NewSpikeSet()
+	one.Add(0, 1, []int32{0})
+	one.Add(0, 4, []int32{17})
+	one.Add(1, 4, []int32{3})
+	if err := w.Add(1, one); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Add(1, w.NewSpikeSet()); err == nil || !strings.Contains(err.Error(), "twice") {
 		t.Errorf("image added twice: %v", err)
 	}
 	if err := w.AddRaster(0, []network.RasterEvent{{Layer: 0, Neuron: 1, Step: 2}, {Layer: 0, Neuron: 0, Step: 2}}); err == nil || !strings.Contains(err.Error(), "not after") {
@@ -231,7 +240,7 @@ func TestWriterErrors(t *testing.T) {
 	if err := w.AddRaster(0, []network.RasterEvent{{Layer: 2, Neuron: 0, Step: 1}}); err == nil || !strings.Contains(err.Error(), "out of range") {
 		t.Errorf("raster layer out of range: %v", err)
 	}
-	if err := w.Add(0, [][]uint32{nil, nil}); err != nil {
+	if err := w.Add(0, w.NewSpikeSet()); err != nil {
 		t.Fatal(err)
 	}
 	err = w.Close()
@@ -241,7 +250,7 @@ func TestWriterErrors(t *testing.T) {
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("after a failed Close the directory holds %v", ents)
 	}
-	if err := w.Add(2, [][]uint32{nil, nil}); err == nil {
+	if err := w.Add(2, one); err == nil {
 		t.Error("Add after Close: no error")
 	}
 
@@ -273,7 +282,7 @@ func TestLayersOf(t *testing.T) {
 }
 
 // TestBeyondInt32 records a fake layer of 3·2³⁰ neurons (one step per
-// block: 2·N > 2³²) through Add: the blocks read back, raster events
+// block: 2·N > 2³²; sparse slots) through Add: the blocks read back, raster events
 // (int32 neurons) are refused with a clear error.
 func TestBeyondInt32(t *testing.T) {
 	if strconv.IntSize == 32 {
@@ -289,8 +298,12 @@ func TestBeyondInt32(t *testing.T) {
 	if got := len(w.Layout().Slots); got != 3 {
 		t.Fatalf("%d slots, want 3", got)
 	}
+	// Neurons beyond int32 are given by position (AddMapped's table).
+	set := w.NewSpikeSet()
+	set.AddMapped(0, 1, []int32{0, 1}, []uint32{0, uint32(N - 1)})
+	set.AddMapped(0, 3, []int32{0}, []uint32{1 << 31})
 	ids := [][]uint32{{0, uint32(N - 1)}, {}, {1 << 31}}
-	if err := w.Add(0, ids); err != nil {
+	if err := w.Add(0, set); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {

@@ -27,7 +27,7 @@ type Writer struct {
 	hdr  Header
 	lay  *Layout
 	encs sync.Pool // *encoder
-	ids  sync.Pool // *[][]uint32, AddRaster's scratch
+	sets sync.Pool // *rasterScratch, AddRaster's
 
 	mu      sync.Mutex
 	f       *os.File
@@ -52,9 +52,6 @@ func Create(path string, h Header) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spikes: %s: %w", path, err)
 	}
-	for k := range lay.orders {
-		lay.orders[k].buildPos()
-	}
 	if n := uint64(h.Images) * uint64(len(lay.Slots)); n > maxEntries {
 		return nil, fmt.Errorf("spikes: %s: %d images × %d slots = %d bitmaps: at most %d", path, h.Images, len(lay.Slots), n, maxEntries)
 	}
@@ -71,7 +68,7 @@ func Create(path string, h Header) (*Writer, error) {
 	}
 	w := &Writer{path: path, hdr: h, lay: lay, f: f, bw: bufio.NewWriterSize(f, 1<<20), pending: map[int]*encoded{}}
 	w.encs.New = func() any { return newEncoder(lay) }
-	w.ids.New = func() any { return new([][]uint32) }
+	w.sets.New = func() any { return &rasterScratch{set: w.NewSpikeSet()} }
 	pre := appendPrefix(nil, len(hj))
 	w.write(pre)
 	w.write(hj)
@@ -89,18 +86,28 @@ func (w *Writer) Header() Header { return w.hdr }
 // Layout returns the slots each image's id lists must follow.
 func (w *Writer) Layout() *Layout { return w.lay }
 
-// Add records image (0 ≤ image < Header.Images) from its spike ids: ids[s]
-// holds slot s's (Layout().Slots) time-major ids (t − t₀)·N + neuron, in
-// increasing order, N the layer's neurons and t₀ the slot's first step —
-// for a layer in one block simply (t−1)·N + neuron. Add keeps nothing of
-// ids. Each image must be added exactly once.
-func (w *Writer) Add(image int, ids [][]uint32) error {
+// NewSpikeSet returns an empty spike set of the recording's layers and T,
+// for callers that build an image's spikes themselves (engines fill the
+// sets of their ImageRecords, SimOptions.RecordSpikes).
+func (w *Writer) NewSpikeSet() *network.SpikeSet {
+	set, err := network.NewSpikeSet(w.lay.spikeShapes(), w.hdr.T)
+	if err != nil {
+		panic(err) // Create checked the layers
+	}
+	return set
+}
+
+// Add records image (0 ≤ image < Header.Images) from its spikes: set must
+// be of the recording's layers and T (an engine's ImageRecord.Recorded, or
+// NewSpikeSet). Add keeps nothing of set and leaves it as it was. Each
+// image must be added exactly once.
+func (w *Writer) Add(image int, set *network.SpikeSet) error {
 	if image < 0 || image >= w.hdr.Images {
 		return fmt.Errorf("spikes: %s: image %d: the recording has %d images", w.path, image, w.hdr.Images)
 	}
 	enc := w.encs.Get().(*encoder)
 	defer w.encs.Put(enc)
-	img, err := enc.encodeImage(image, ids)
+	img, err := enc.encodeImage(image, set)
 	if err != nil {
 		return fmt.Errorf("spikes: %s: %w", w.path, err)
 	}
@@ -129,17 +136,24 @@ func (w *Writer) Add(image int, ids [][]uint32) error {
 	return w.ierr
 }
 
+// rasterScratch is AddRaster's reused set and neuron list.
+type rasterScratch struct {
+	set     *network.SpikeSet
+	neurons []int32
+}
+
 // AddRaster records image from its raster (every spike of the image,
 // ordered by step, layer and neuron, as the engines' ImageRecord.Raster).
 func (w *Writer) AddRaster(image int, events []network.RasterEvent) error {
-	p := w.ids.Get().(*[][]uint32)
-	defer w.ids.Put(p)
-	ids, err := w.lay.IDs(*p, events)
-	*p = ids
+	sc := w.sets.Get().(*rasterScratch)
+	defer w.sets.Put(sc)
+	sc.set.Reset()
+	var err error
+	sc.neurons, err = w.lay.fillSet(sc.set, events, sc.neurons)
 	if err != nil {
 		return fmt.Errorf("spikes: %s: image %d: %w", w.path, image, err)
 	}
-	return w.Add(image, ids)
+	return w.Add(image, sc.set)
 }
 
 // writeImage appends an image's bitmaps and index entries (w.mu held).

@@ -271,12 +271,12 @@ func (s *Sim) Image(x []float32, image int, rec *network.ImageRecord) Raster {
 					}
 					vi[j] = vj
 				}
-				if rec.SpikeIDs != nil {
+				if rec.Recorded != nil {
 					var ns []int32
 					for _, j := range raster[k][t-1][fired:] {
 						ns = append(ns, int32(j))
 					}
-					rec.AppendSpikes(k, t, ns)
+					rec.Recorded.Add(k, t, ns)
 				}
 			default:
 				panic(fmt.Sprintf("snnref: layer %d: unsupported %T", i, l))
