@@ -122,9 +122,9 @@
 //
 // # Spike recording
 //
-// With SimOptions.RecordSpikes every spiking layer appends the neurons
-// that fired at each step, in increasing C,H,W order, to the image's
-// ImageRecord.SpikeIDs (network.ImageRecord.AppendSpikes). SimOptions.OnImage,
+// With SimOptions.RecordSpikes every spiking layer adds the neurons that
+// fired at each step (C,H,W order) to the image's ImageRecord.Recorded
+// (network.SpikeSet.Add). SimOptions.OnImage,
 // if set, is called with each image's position in the run and its record
 // as soon as the image is finished (at T, or when an Exit rule stops it),
 // from the worker goroutines, concurrently; an error it returns stops the

@@ -21,7 +21,7 @@
 // (ImageResult.RecordRaster does the same for one RunImage call). With
 // SimOptions.Exit an image stops once the rule says its prediction is
 // settled ("Early exit"); with SimOptions.RecordSpikes every spike goes
-// into ImageRecord.SpikeIDs, and SimOptions.OnImage hands each image's
+// into ImageRecord.Recorded, and SimOptions.OnImage hands each image's
 // record to a recorder from the worker that ran it ("Recording spikes").
 //
 // RunWork is Run that also returns Work: events delivered, additions
@@ -283,25 +283,43 @@
 // # Recording spikes
 //
 // With SimOptions.RecordSpikes the spikes of every spiking layer and step
-// go to ImageRecord.AppendSpikes (network's spike ids, which package
-// format/spikes writes to disk), neurons in the network's C,H,W order.
-// The engine's lists are in its channel-last order, so a layer with more
-// than one channel and position converts them (spikeOrder): each spike
-// sets the bit of its network index in a bitset of the layer, which is
-// drained in order — a table load and a word update per spike and a pass
-// over the layer's words — or, when a step has fewer spikes than a
-// thirty-second of those words, the converted list is sorted, so that a
-// quiet step of a large layer does not cost the layer's size. The fused
-// paths of a constant-current layer stay as they are and read the step's
-// bitmap a second time (observeStep), marking the spikes by network index
-// directly. Engine.Run calls SimOptions.OnImage with each image's record
-// from the worker that ran it, before the record is reused; an error from
-// it stops the run and is returned. TestSpikeIDs (every kind of random
+// go to the image's network.SpikeSet (ImageRecord.Recorded), which holds
+// them as package format/spikes stores them: per layer a bitset of
+// neuron-major ids position·T + t − 1, positions in image-column order
+// (network.SpikePosition), so that the writer serializes the set's words
+// as they are. The engine tabulates, once, each internal index's position
+// (recordPositions; none where they coincide: one channel, or one row or
+// column), and a step's spikes cost a table load and a bit set each
+// (SpikeSet.AddMapped). The fused paths of a constant-current layer build
+// no spike list: they hand the bits of a whole chunk of steps at once
+// (constLayer.recordChunk, before the chunk is replaced and when the image
+// ends, so steps computed ahead of an early exit are never recorded), and
+// SpikeSet.AddSteps transposes each 64 neurons' bits over the chunk into
+// their spike trains, which land with one or two word updates per neuron
+// instead of a bit per spike that visits every neuron's word at every
+// step. Engine.Run calls SimOptions.OnImage with each image's record from
+// the worker that ran it, before the record is reused; an error from it
+// stops the run and is returned. TestRecordedSpikes (every kind of random
 // graph, direct and Poisson input, delays, an exit rule, every update
-// policy and active-set form, 1 and 3 workers) and TestSpikeIDsFused
-// check the ids against internal/snnref's; TestRecordAllocs that
-// recording allocates nothing per image once the lists have grown;
+// policy and active-set form, 1 and 3 workers) and
+// TestRecordedSpikesFused check the spikes against internal/snnref's;
+// TestRecordAllocs that recording allocates nothing per image;
 // BenchmarkFixtureRecord what it costs on the LeNet fixture.
+//
+// What recording costs, BenchmarkFixtureRecord (LeNet fixture, T = 32,
+// 26,782 spikes per image, plain and recording runs alternated,
+// GOMAXPROCS=1, CPU time; the file on this machine's ext4 disk): 12.5–13.4
+// % over the plain simulation in three runs, 5.3–6.6 points in the engine
+// and 6.8–7.2 in the writer (format/spikes encoding and the write system
+// calls). Before the spike set, the engine converted each step's spikes
+// to sorted network-order ids and the writer re-sorted them into storage
+// order: 46–49 % (engine 18–20, writer 26–29) in the same benchmark. With
+// each spike set bit by bit (AddBits per step) instead of by chunk, the
+// engine's part was 9–12 %. The kernel's share of the writer's part
+// depends on the page cache: on this VM a write that lands on memory the
+// guest has not touched before costs 13–19 µs per 4 KiB page (117–177 µs
+// per image of 37 KB, 9–14 % more), one that reuses freed page cache
+// about 1.3 µs (12 µs per image).
 //
 // # Active sets
 //
@@ -319,9 +337,12 @@
 //     windows (marks): always two-level, as windows are few per step;
 //   - spikes: sorted []int32 lists, made by draining the touched set or
 //     a constant-current layer's per-step bitmap, which come out sorted;
-//   - recorded spikes (spikeOrder): a bitset of the layer by network
-//     index, or a sort when a step has fewer spikes than a thirty-second
-//     of the layer's words ("Recording spikes").
+//   - recorded spikes (network.SpikeSet): a neuron-major bitset per layer
+//     with a mark per 2¹⁶ ids that may hold a spike, so that serializing
+//     and clearing it cost the containers touched, not the layer's size;
+//     slots too large for an 8 MB bitset (layers of millions of neurons
+//     over many steps) keep a list of ids, sorted when written
+//     ("Recording spikes").
 //
 // Why these: BenchmarkActiveSetScale in package queue builds sets of
 // N = 10⁴ … 1.6·10⁷ possible members with a fraction a = 10⁻⁵ … 10 %
@@ -384,7 +405,7 @@
 //
 // The results are the same whichever form and update policy is used:
 // the exactness tests (TestExactAgreement, TestSparseExact,
-// TestExitMatchesReference, TestSpikeIDs) run each update policy with
+// TestExitMatchesReference, TestRecordedSpikes) run each update policy with
 // each form forced, and with the form switched every other step; and
 // TestLargeLayersExact does so on a dyadic sparse synthetic network with
 // layers of 2¹⁷ neurons, where the engine picks the two-level form by

@@ -13,4 +13,10 @@
 //
 // Tensors are float32 and NCHW. Per-sample shapes carry no batch
 // dimension: [C,H,W] for feature maps, [N] for vectors.
+//
+// A run with SimOptions.RecordSpikes hands each image's spikes to
+// SimOptions.OnImage in a SpikeSet (ImageRecord.Recorded): per spiking
+// layer, bits laid out as package format/spikes stores them (SpikePosition,
+// SpikeBlockSteps), so that an engine records a spike with a table load
+// and a bit set and a recorder writes the bits as they are.
 package network
