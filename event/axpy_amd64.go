@@ -39,15 +39,22 @@ func gatherAsm(v, d, th *float32, one, fan *int32, n int, cand *int32, cv, cd, c
 //go:noescape
 func sparseEventsAVX(acc *float32, touched, top *uint64, evs *ev, nev int, ptr *int32, targets *int32, weights *float32)
 
+//go:noescape
+func sparseEventsTailAVX(acc *float32, evs *ev, nev int, ptr *int32, targets *int32, weights *float32)
+
 // sparseKernels are the SparseLinear delivery kernels this CPU runs, the
 // fastest last.
 var sparseKernels = func() []sparseKernel {
 	ks := []sparseKernel{kernelGo}
 	if cpu.X86.HasAVX2 && cpu.X86.HasBMI2 {
-		ks = append(ks, kernelScalarAsm)
+		ks = append(ks, kernelScalarAsm, kernelTailAsm)
 	}
 	return ks
 }()
+
+func sparseEventsTailAsm(acc *float32, evs *ev, nev int, ptr *int32, targets *int32, weights *float32) {
+	sparseEventsTailAVX(acc, evs, nev, ptr, targets, weights)
+}
 
 func sparseEventsAsm(acc *float32, touched, top *uint64, evs *ev, nev int, ptr *int32, targets *int32, weights *float32) {
 	sparseEventsAVX(acc, touched, top, evs, nev, ptr, targets, weights)

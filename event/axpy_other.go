@@ -25,3 +25,7 @@ var sparseKernels = []sparseKernel{kernelGo}
 func sparseEventsAsm(acc *float32, touched, top *uint64, evs *ev, nev int, ptr *int32, targets *int32, weights *float32) {
 	panic("unreachable")
 }
+
+func sparseEventsTailAsm(acc *float32, evs *ev, nev int, ptr *int32, targets *int32, weights *float32) {
+	panic("unreachable")
+}

@@ -426,7 +426,8 @@
 //     until the crossing queue says it may cross ("Predicted crossings").
 //   - A SparseLinear event costs its synapses: its explicit (target,
 //     weight) list is delivered by sparseEventsAVX, which marks the
-//     targets in both levels of the touched set as it goes.
+//     targets in both levels of the touched set as it goes (or, unmarked,
+//     by sparseEventsTailAVX).
 //   - The dense sweep, which costs the layer's size, runs only while a
 //     thirty-second of the layer is touched anyway.
 //
@@ -469,24 +470,39 @@
 // cost outside the steps (resets and SOP sums) is proportional to N:
 // 4–7 ms at 10⁶, about 60 ms at 1.6·10⁷.
 //
-// SparseLinear fan-out rate in cache (the scalar kernel, unrolled by
-// four; `GOMAXPROCS=1 go test -run '^$' -bench SparseKernel ./event/`,
-// one core, AMD EPYC, idle machine): random lists of a fixed length,
-// unmarked, 1.0–1.28 G synaptic events/s for 13 synapses into 128
-// targets, 1.05 G for 16 into 4,096, 1.59 G for 64 into 4,096 (the
-// 1.2–1.95 G/s measured as this CPU's ceiling for such lists), 0.70 G
-// for 16 into 2²⁰ (acc beyond L2); marking the targets costs 25–45 %.
-// The pruned LeNet fixture's fc1 (TestReportPrunedLeNet: 10 % of its
-// synapses kept, 128 targets, 20,070 synapses) replays its real events
-// at 0.61–0.78 G/s: its lists are short and uneven (13.2 synapses per
-// event on average, a fifth of the events with at most 3), so the
-// per-event work and the mispredicted loop exits show. An AVX-512
+// SparseLinear fan-out rate (`GOMAXPROCS=1 go test -run '^$' -bench
+// SparseKernel ./event/`, one core, AMD EPYC, idle machine; random lists,
+// 4,096 sources, G synaptic events per CPU second). Unmarked deliveries
+// (a small target layer, or a step busy enough to sweep it) run
+// sparseEventsTailAVX: unrolled by four, the last one to three synapses
+// of each list done without branches (clamped indices, the sums past the
+// end into a scratch slot), the next event's list bounds loaded while the
+// current one runs. 13 synapses into 128 targets: 1.38 (fixed lengths)
+// and 1.48 (lengths 1–25); 13 into 512 and 4,096: 1.49, 1.41; 16 into
+// 4,096: 1.50 and 1.47; 64 into 4,096: 1.94 — inside the 1.2–1.95 G/s
+// measured as this CPU's ceiling for such lists — and 0.85 and 0.92
+// where the lists or the accumulator leave L2 (13 into 32,768, 16 into
+// 2²⁰). The kernel before it (the same loop of four, then branches for
+// two and one) ran 1.13–1.85 in the same run, and its branches cost most
+// on real pruned lists: the LeNet fixture's fc1 pruned to 10 % of its
+// synapses (TestReportPrunedLeNet: 128 targets, 20,070 synapses) has
+// short, uneven lists — 1.49 M events of 500 test images, 13.2 synapses
+// per event on average, 21 % with at most 3, 3 % with none — whose real
+// events replay at 0.99 G/s against 0.74 for the previous kernel (a
+// scratch replay, alternated, three runs each), 0.85 against 0.78 in the
+// report test; simulating 2,000 pruned images took 1.65 s against
+// 1.67–1.71 s in the last two of four alternated rounds (fc1 is a small
+// part of the work). Marked deliveries (a large target
+// layer with few events a step) run the scalar kernel: 0.48–1.10 G/s, the
+// marks' second store per synapse being their cost; a marked version of
+// the branch-free kernel was 5–25 % slower and was not kept. An AVX-512
 // kernel (gather, multiply, add, scatter sixteen synapses at a time, a
 // segmented OR scan for the marks; bit for bit the scalar sums) ran at
 // 0.38–0.90 G/s on this CPU, slower than the scalar kernel everywhere,
 // and was not kept. The pruned network keeps 97.93 % (unpruned 99.00 %)
-// at T = 32 and costs the same time per image (985 against 994 µs): fc1
-// is not where a LeNet's time goes. Every kernel this CPU has
+// at T = 32 at about the same time per image (825 µs in the alternated
+// rounds, 873–1,128 µs against 906 for the unpruned in report runs on a
+// noisy machine): fc1 is not where a LeNet's time goes. Every kernel this CPU has
 // (sparseKernels) is checked against the portable loops bit for bit,
 // marks included (TestSparseKernels).
 //

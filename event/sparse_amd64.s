@@ -137,3 +137,111 @@ t_syn:
 done:
 	VZEROUPPER
 	RET
+
+// func sparseEventsTailAVX(acc *float32, evs *ev, nev int, ptr *int32, targets *int32, weights *float32)
+// The unmarked path of sparseEventsAVX for short, uneven lists, as a
+// pruned layer's are: the last one to three synapses of each event are
+// done without branches (each of three lanes takes synapse i, clamped to
+// the last of the list, and adds its product to acc or, past the list's
+// end, to a scratch slot on the stack), so that a list's length costs one
+// unpredictable branch (the end of the loop of four) instead of three; and
+// the next event's list bounds and amplitude are loaded while the current
+// one runs, so that a mispredicted end does not wait for them.
+TEXT ·sparseEventsTailAVX(SB), NOSPLIT, $8-48
+	MOVQ acc+0(FP), DI
+	MOVQ evs+8(FP), R9
+	MOVQ nev+16(FP), R10
+	MOVQ ptr+24(FP), R11
+	MOVQ targets+32(FP), SI
+	MOVQ weights+40(FP), DX
+	LEAQ scratch-8(SP), R8
+	TESTQ R10, R10
+	JEQ   e_done
+	// The first event's bounds in R12, R15 and amplitude in X5.
+	MOVLQSX      (R9), AX
+	VBROADCASTSS 4(R9), X5
+	MOVLQSX      (R11)(AX*4), R12
+	MOVLQSX      4(R11)(AX*4), R15
+
+e_event:
+	MOVQ    R12, CX                // this event
+	MOVQ    R15, BX
+	VMOVAPS X5, X0
+	DECQ    R10
+	JEQ     e_last
+	MOVLQSX      8(R9), AX         // the next one's
+	VBROADCASTSS 12(R9), X5
+	MOVLQSX      (R11)(AX*4), R12
+	MOVLQSX      4(R11)(AX*4), R15
+
+e_last:
+	ADDQ    $8, R9
+	CMPQ    CX, BX
+	JGE     e_next                 // no synapses
+
+e_four:
+	LEAQ    4(CX), R13
+	CMPQ    R13, BX
+	JGT     e_tail
+	MOVLQSX (SI)(CX*4), AX
+	MOVLQSX 4(SI)(CX*4), R13
+	MOVLQSX 8(SI)(CX*4), R14
+	VMULSS  (DX)(CX*4), X0, X1
+	VMULSS  4(DX)(CX*4), X0, X2
+	VMULSS  8(DX)(CX*4), X0, X3
+	VADDSS  (DI)(AX*4), X1, X1
+	VMOVSS  X1, (DI)(AX*4)
+	MOVLQSX 12(SI)(CX*4), AX
+	VMULSS  12(DX)(CX*4), X0, X4
+	VADDSS  (DI)(R13*4), X2, X2
+	VMOVSS  X2, (DI)(R13*4)
+	VADDSS  (DI)(R14*4), X3, X3
+	VMOVSS  X3, (DI)(R14*4)
+	VADDSS  (DI)(AX*4), X4, X4
+	VMOVSS  X4, (DI)(AX*4)
+	ADDQ    $4, CX
+	JMP     e_four
+
+	// 0–3 synapses left (CX ≤ BX): lanes CX, CX+1, CX+2, each index
+	// clamped to the last synapse BX−1 and, past it, the sum going to the
+	// scratch (one compare sets both).
+e_tail:
+	LEAQ    -1(BX), R14
+
+	LEAQ    0(CX), R13
+	CMPQ    R13, R14               // past the end ⟺ above the last
+	CMOVQGT R14, R13
+	MOVLQSX (SI)(R13*4), AX
+	LEAQ    (DI)(AX*4), AX
+	CMOVQGT R8, AX                 // (the flags of the CMPQ)
+	VMULSS  (DX)(R13*4), X0, X1
+	VADDSS  (AX), X1, X1
+	VMOVSS  X1, (AX)
+
+	LEAQ    1(CX), R13
+	CMPQ    R13, R14               // past the end ⟺ above the last
+	CMOVQGT R14, R13
+	MOVLQSX (SI)(R13*4), AX
+	LEAQ    (DI)(AX*4), AX
+	CMOVQGT R8, AX                 // (the flags of the CMPQ)
+	VMULSS  (DX)(R13*4), X0, X2
+	VADDSS  (AX), X2, X2
+	VMOVSS  X2, (AX)
+
+	LEAQ    2(CX), R13
+	CMPQ    R13, R14               // past the end ⟺ above the last
+	CMOVQGT R14, R13
+	MOVLQSX (SI)(R13*4), AX
+	LEAQ    (DI)(AX*4), AX
+	CMOVQGT R8, AX                 // (the flags of the CMPQ)
+	VMULSS  (DX)(R13*4), X0, X3
+	VADDSS  (AX), X3, X3
+	VMOVSS  X3, (AX)
+
+e_next:
+	TESTQ   R10, R10
+	JNE     e_event
+
+e_done:
+	VZEROUPPER
+	RET
