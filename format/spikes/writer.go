@@ -32,6 +32,7 @@ type Writer struct {
 	mu      sync.Mutex
 	f       *os.File
 	bw      *bufio.Writer
+	drop    *cacheDropper
 	off     int64 // bytes written so far
 	next    int   // the next image to write
 	pending map[int]*encoded
@@ -66,7 +67,7 @@ func Create(path string, h Header) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spikes: create %s: %w", path, err)
 	}
-	w := &Writer{path: path, hdr: h, lay: lay, f: f, bw: bufio.NewWriterSize(f, 1<<20), pending: map[int]*encoded{}}
+	w := &Writer{path: path, hdr: h, lay: lay, f: f, bw: bufio.NewWriterSize(f, 1<<20), drop: newCacheDropper(f), pending: map[int]*encoded{}}
 	w.encs.New = func() any { return newEncoder(lay) }
 	w.sets.New = func() any { return &rasterScratch{set: w.NewSpikeSet()} }
 	pre := appendPrefix(nil, len(hj))
@@ -175,6 +176,7 @@ func (w *Writer) write(b []byte) {
 		w.ierr = fmt.Errorf("spikes: write %s: %w", w.path, err)
 	}
 	w.off += int64(len(b))
+	w.drop.advance(w.off - int64(w.bw.Buffered()))
 }
 
 // Close writes the index and renames the recording into place. It fails,
