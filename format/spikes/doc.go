@@ -166,11 +166,11 @@
 // otherwise evict what the machine uses, and cost the kernel fresh memory
 // for every page (13–30 µs a page on a VM whose memory the guest has not
 // touched yet; 3–4 s of system time for the LeNet test set, against 0.3 s
-// with the pages dropped). The writer
-// serializes a bitset slot itself, looking only at the marked containers
-// (byte for byte what roaring's FromDense, RunOptimize and WriteTo write:
-// FuzzDense and TestDenseSparseSame check it), allocation-free per image;
-// list slots go through roaring's AddMany, RunOptimize and WriteTo. On the
+// with the pages dropped). The writer serializes a bitset slot itself,
+// looking only at the marked containers (byte for byte what roaring's
+// FromDense, RunOptimize and WriteTo write: FuzzDense and
+// TestDenseSparseSame check it), allocation-free per image; list slots go
+// through roaring's AddMany, RunOptimize and WriteTo. On the
 // LeNet fixture (T = 32, about 25,700 spikes per image) Add costs 57–59
 // µs of CPU per image, 2.2–2.3 ns per spike, file writes included, and
 // AddRaster, which builds the set from the raster first, 206–238 µs
