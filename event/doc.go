@@ -308,9 +308,9 @@
 //
 // What recording costs, BenchmarkFixtureRecord (LeNet fixture, T = 32,
 // 26,782 spikes per image, plain and recording runs alternated,
-// GOMAXPROCS=1, CPU time; the file on this machine's ext4 disk): 12.5–13.4
-// % over the plain simulation in three runs, 5.3–6.6 points in the engine
-// and 6.8–7.2 in the writer (format/spikes encoding and the write system
+// GOMAXPROCS=1, CPU time; the file on this machine's ext4 disk): 11.1–13.4
+// % over the plain simulation in six runs, 4.0–6.6 points in the engine
+// and 6.8–7.3 in the writer (format/spikes encoding and the write system
 // calls). Before the spike set, the engine converted each step's spikes
 // to sorted network-order ids and the writer re-sorted them into storage
 // order: 46–49 % (engine 18–20, writer 26–29) in the same benchmark. With
