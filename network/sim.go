@@ -2,6 +2,7 @@ package network
 
 import (
 	"fmt"
+	"slices"
 )
 
 // Encoding is how an image becomes the input of the SNN (SPEC §2).
@@ -133,4 +134,18 @@ type RasterEvent struct {
 	Layer  int32
 	Neuron int32
 	Step   int32
+}
+
+// SortRaster orders events by step, layer and neuron: the order of
+// ImageRecord.Raster.
+func SortRaster(ev []RasterEvent) {
+	slices.SortFunc(ev, func(a, b RasterEvent) int {
+		if a.Step != b.Step {
+			return int(a.Step - b.Step)
+		}
+		if a.Layer != b.Layer {
+			return int(a.Layer - b.Layer)
+		}
+		return int(a.Neuron - b.Neuron)
+	})
 }

@@ -377,15 +377,7 @@ func (s *SpikeSet) Spikes() []RasterEvent {
 			ev = append(ev, RasterEvent{Layer: int32(sl.Layer), Neuron: int32(inv(int(id / S))), Step: int32(sl.FirstStep + int(id%S))})
 		}
 	}
-	slices.SortFunc(ev, func(a, b RasterEvent) int {
-		if a.Step != b.Step {
-			return int(a.Step - b.Step)
-		}
-		if a.Layer != b.Layer {
-			return int(a.Layer - b.Layer)
-		}
-		return int(a.Neuron - b.Neuron)
-	})
+	SortRaster(ev)
 	return ev
 }
 

@@ -85,15 +85,7 @@ func TestSpikeBlockSteps(t *testing.T) {
 }
 
 func sortedRaster(ev []network.RasterEvent) []network.RasterEvent {
-	slices.SortFunc(ev, func(a, b network.RasterEvent) int {
-		if a.Step != b.Step {
-			return int(a.Step - b.Step)
-		}
-		if a.Layer != b.Layer {
-			return int(a.Layer - b.Layer)
-		}
-		return int(a.Neuron - b.Neuron)
-	})
+	network.SortRaster(ev)
 	return ev
 }
 

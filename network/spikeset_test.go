@@ -55,12 +55,7 @@ func randomPattern(r *rand.Rand, sh Shape, T int, rate float64, channelLast bool
 		}
 		p.steps = append(p.steps, words)
 	}
-	slices.SortFunc(p.want, func(a, b RasterEvent) int {
-		if a.Step != b.Step {
-			return int(a.Step - b.Step)
-		}
-		return int(a.Neuron - b.Neuron)
-	})
+	SortRaster(p.want)
 	return p
 }
 

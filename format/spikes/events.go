@@ -113,7 +113,7 @@ func (r *Reader) appendBlock(ev []network.RasterEvent, b *Block) []network.Raste
 		dt, p := uint64(id)%S, uint64(id)/S
 		ev = append(ev, network.RasterEvent{Layer: int32(b.Layer), Neuron: int32(o.neuronAt(int(p), inv)), Step: int32(uint64(b.FirstStep) + dt)})
 	})
-	sortEvents(ev[start:])
+	network.SortRaster(ev[start:])
 	return ev
 }
 

@@ -119,16 +119,3 @@ func (o *order) inverse() []uint32 {
 	}
 	return inv
 }
-
-// sortEvents orders events by step, layer and neuron.
-func sortEvents(ev []network.RasterEvent) {
-	slices.SortFunc(ev, func(a, b network.RasterEvent) int {
-		if a.Step != b.Step {
-			return int(a.Step - b.Step)
-		}
-		if a.Layer != b.Layer {
-			return int(a.Layer - b.Layer)
-		}
-		return int(a.Neuron - b.Neuron)
-	})
-}
