@@ -75,11 +75,8 @@ func (c *constLayer) init(st *layerState, L *layerPlan, T int32, chunk int, one 
 	if one != nil {
 		c.fused, c.fan = c.fused[:n], c.fan[:n]
 	}
-	c.userOn = rec != nil && one != nil
-	c.rec, c.recK, c.recPos = nil, k, pos
-	if c.userOn {
-		c.rec = rec
-	}
+	c.userOn = rec != nil && one != nil // only the fused paths: others go through observe
+	c.rec, c.recK, c.recPos = rec, k, pos
 	// Pad to a multiple of 8 for the kernel with neurons that never fire.
 	for len(c.v)%8 != 0 {
 		c.v = append(c.v, 0)

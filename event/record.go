@@ -27,16 +27,13 @@ func recordPositions(g grid, sh network.Shape) []uint32 {
 	return pos
 }
 
-// observeConst is observe for a constant-current layer's fused path,
-// whose spikes are candidate indices (see constLayer.init); with record it
-// records them too (a fused path without its recording table, userOn).
-func (s *Simulator) observeConst(k int, t int32, idx []int32, record bool, res *ImageResult) {
+// observeConst hands the spikes of a constant-current layer's fused path,
+// candidate indices (see constLayer.init), to the tests' hook and the
+// raster; the recording has them by chunk (constLayer.recordChunk).
+func (s *Simulator) observeConst(k int, t int32, idx []int32, res *ImageResult) {
 	st := &s.layers[k]
 	q := st.cl.internal(idx, st.list[:0])
 	st.list = q
-	if record {
-		res.Recorded.AddMapped(k, int(t), q, s.rec[k])
-	}
 	if s.spikeHook != nil {
 		s.spikeHook(k, t, q)
 	}

@@ -471,10 +471,11 @@ func (s *Simulator) stepLayer(k int, t int32, res *ImageResult) {
 			res.FirstSpikeSum[k] += first
 			res.FirstSpikers[k] += firstN
 			s.srcSpk[L.src] = nil
-			// The spike list is built only when someone looks at it.
-			if record := s.rec != nil && !st.cl.userOn; record || res.RecordRaster || s.spikeHook != nil {
+			// The spike list is built only when someone looks at it (a
+			// recording takes the chunk's bits: constLayer.recordChunk).
+			if res.RecordRaster || s.spikeHook != nil {
 				st.spikes = st.cl.stepList(t, st.spikes[:0])
-				s.observeConst(k, t, st.spikes, record, res)
+				s.observeConst(k, t, st.spikes, res)
 			}
 			return
 		}

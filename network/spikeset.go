@@ -151,8 +151,9 @@ func (l *spikeLayout) newSet() *SpikeSet {
 			S := min(ly.block, l.T-t0+1)
 			sl := SpikeSlot{Layer: k, FirstStep: t0, Steps: S}
 			if nw := (uint64(S)*uint64(ly.n) + 63) / 64; nw <= maxDenseSlotWords {
+				containers := (nw + 1023) / 1024
 				sl.Words = make([]uint64, nw)
-				sl.Dirty = make([]uint64, (nw+1023)/1024/64+1)
+				sl.Dirty = make([]uint64, (containers+63)/64)
 			}
 			s.slots = append(s.slots, sl)
 		}
