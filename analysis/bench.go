@@ -38,6 +38,12 @@ type BenchOptions struct {
 	Activities []float64
 	Neurons    int
 	SynImages  int
+	// RecordRounds, if positive, times the event engine with and without
+	// spike recording that many times each, alternated (BenchRecording),
+	// the recording in RecordDir (default: the system's temporary
+	// directory).
+	RecordRounds int
+	RecordDir    string
 }
 
 // Bench is what `evsnn bench --json` prints.
@@ -57,6 +63,7 @@ type BenchModel struct {
 	Latency    *BenchLatency   `json:"event_latency,omitempty"`
 	Agreement  *BenchAgreement `json:"agreement,omitempty"`
 	Expected   []BenchExpected `json:"expected,omitempty"`
+	Recording  *BenchRecording `json:"recording,omitempty"`
 	LayerNames []string        `json:"layer_names"`
 }
 
@@ -246,6 +253,13 @@ func benchModel(net *network.Network, set *dataset.Set, o BenchOptions, env Env)
 			}
 			m.Expected = exp
 		}
+	}
+	if o.RecordRounds > 0 {
+		r, err := benchRecording(net, set, o.T, o.RecordRounds, recordDir(o.RecordDir), env)
+		if err != nil {
+			return nil, err
+		}
+		m.Recording = r
 	}
 	return m, nil
 }

@@ -58,6 +58,10 @@ func (m *BenchModel) writeText(w io.Writer) {
 	for _, e := range m.Expected {
 		fmt.Fprintf(w, "expected: %s %.1f spikes/image, event %.1f (%.3f%%) pass: %v\n", e.Layer, e.Expected, e.Event, 100*e.RelDiff, e.Pass)
 	}
+	if r := m.Recording; r != nil {
+		fmt.Fprintf(w, "recording every spike (event engine, one core, %d alternated rounds): %+.1f %% CPU (median %.2f s against %.2f s), %d bytes, %.3f bytes per spike\n",
+			r.Rounds, r.OverheadPercent, r.RecordCPUSeconds, r.PlainCPUSeconds, r.Bytes, r.BytesPerSpike)
+	}
 }
 
 func ifPos(v float64, format string) string {

@@ -31,6 +31,8 @@ type BenchCmd struct {
 	Neurons        int     `help:"Neurons per hidden layer of the synthetic network (three layers, 1024 inputs)." default:"4096"`
 	SynImages      int     `name:"syn-images" help:"Inputs per synthetic measurement." default:"16"`
 	MaxDiff        float64 `help:"Largest relative per-layer spike-count difference between engines that passes the agreement check." default:"1e-4"`
+	RecordRounds   int     `help:"Rounds of the recording cost: the event engine with and without recording every spike (format/spikes, to a temporary file), alternated, on one core (0: none)." default:"2"`
+	RecordDir      string  `help:"Directory of the recording cost's temporary file (default: the system's temporary directory)." type:"path" placeholder:"DIR"`
 	JSON           bool    `help:"Print one JSON object instead of tables."`
 	targetFlags
 }
@@ -138,7 +140,11 @@ func (c *BenchCmd) Run(g *Globals) error {
 	if c.TargetAccuracy != 0 {
 		return c.runTarget(g)
 	}
-	o := analysis.BenchOptions{T: c.T, Latency: c.Latency, MaxDiff: c.MaxDiff, ExpectedTol: c.ExpectedTol, Neurons: c.Neurons, SynImages: c.SynImages}
+	if c.RecordRounds < 0 {
+		return badInputf("--record-rounds %d: must be ≥ 0", c.RecordRounds)
+	}
+	o := analysis.BenchOptions{T: c.T, Latency: c.Latency, MaxDiff: c.MaxDiff, ExpectedTol: c.ExpectedTol, Neurons: c.Neurons, SynImages: c.SynImages,
+		RecordRounds: c.RecordRounds, RecordDir: c.RecordDir}
 	var err error
 	for _, e := range strings.Split(c.Engines, ",") {
 		o.Engines = append(o.Engines, strings.TrimSpace(e))
