@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/evsnn/evsnn/analysis/plot"
+	"github.com/evsnn/evsnn/event"
 	"github.com/evsnn/evsnn/format/spikes"
 	"github.com/evsnn/evsnn/network"
 )
@@ -106,4 +107,55 @@ func ExampleReader_Raster() {
 	st, _ := os.Stat(svg)
 	fmt.Println(len(ev), "spikes drawn:", st.Size() > 1000)
 	// Output: 58 spikes drawn: true
+}
+
+// Record a simulation: the engine fills each image's network.SpikeSet
+// (SimOptions.RecordSpikes) and OnImage hands it to the writer.
+func ExampleWriter_Add() {
+	dir, _ := os.MkdirTemp("", "spikes")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "run.spikes")
+
+	// A spiking layer of 2 neurons driven by a fixed current, read out
+	// by a dense layer; T = 4 steps, two images (currents 1, 0.5 and
+	// 0.25, 0). Events print as {layer neuron step}.
+	net := &network.Network{Input: network.Shape{2}, Layers: []network.Layer{
+		&network.Linear{LayerName: "fc1", In: 2, Out: 2, Weight: []float32{1, 0, 0, 1}, Bias: []float32{0, 0}},
+		&network.Spiking{LayerName: "sp1", Threshold: []float32{1}, Alpha: 1, Reset: network.ResetSoft},
+		&network.Linear{LayerName: "fc2", In: 2, Out: 1, Weight: []float32{1, 1}, Bias: []float32{0}},
+	}}
+	layers, err := spikes.LayersOf(net)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	w, err := spikes.Create(path, spikes.Header{T: 4, Images: 2, Engine: "event", Layers: layers})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	opts := network.SimOptions{T: 4, RecordSpikes: true,
+		OnImage: func(i int, rec *network.ImageRecord) error { return w.Add(i, rec.Recorded) }}
+	if _, err := (event.Engine{}).Run(net, []float32{1, 0.5, 0.25, 0}, nil, opts); err != nil {
+		w.Abort()
+		fmt.Println(err)
+		return
+	}
+	if err := w.Close(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	r, err := spikes.Open(path)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer r.Close()
+	for i := range 2 {
+		ev, _ := r.Raster(i)
+		fmt.Println("image", i, ev)
+	}
+	// Output:
+	// image 0 [{0 0 1} {0 0 2} {0 1 2} {0 0 3} {0 0 4} {0 1 4}]
+	// image 1 [{0 0 4}]
 }
