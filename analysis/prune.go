@@ -23,8 +23,8 @@ type PruneOptions struct {
 	// but the readout (convert.Prune).
 	Layers []string
 	// Calibrate is a calibration method (calibrate.ParseMethod: light,
-	// advanced, or a list of steps; weight calibration is refused, as it
-	// would regrow the pruned synapses); "" converts by threshold
+	// advanced, advanced+wc or a list of steps; weight calibration trains
+	// the kept synapses only, calibrate.Options.WCKeepZeros); "" converts by threshold
 	// balancing with the defaults of SPEC §7 instead. Both the unpruned
 	// and the pruned ANN are converted the same way.
 	Calibrate string
@@ -108,9 +108,6 @@ func PruneModel(ann *network.Network, data Data, test *dataset.Set, o PruneOptio
 		if err != nil {
 			return nil, BadInput(fmt.Errorf("--calibrate: %w", err))
 		}
-		if m.WC {
-			return nil, BadInput(fmt.Errorf("--calibrate %s: weight calibration would make the pruned weights nonzero again; use light or advanced", m.Name()))
-		}
 		method, name = &m, "calibrate "+m.Name()
 	}
 	pruned, rep, err := convert.Prune(ann, o.Sparsity, o.Layers)
@@ -149,9 +146,10 @@ func PruneModel(ann *network.Network, data Data, test *dataset.Set, o PruneOptio
 
 // pruneToSNN converts or calibrates net. Calibration runs on the pruned
 // layers as dense Linear layers with zeros (package calibrate takes
-// Conv2d and Linear layers; without weight calibration it changes
-// thresholds, biases and potentials only, so the zeros stay zeros), and
-// the pruned layers become SparseLinear again afterwards.
+// Conv2d and Linear layers; it changes thresholds, biases and potentials,
+// and weight calibration, told to keep zero weights at zero, trains only
+// the kept synapses), and the pruned layers become SparseLinear again
+// afterwards.
 func pruneToSNN(net *network.Network, rep *convert.PruneReport, method *calibrate.Method, calib *dataset.Set, o PruneOptions, env Env) (*network.Network, error) {
 	if method == nil {
 		return Convert(net, convert.Options{}, calib, env)
@@ -166,7 +164,7 @@ func pruneToSNN(net *network.Network, rep *convert.PruneReport, method *calibrat
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	snn, _, err := calibrate.CalibrateContext(ctx, dense, calib.Images, calibrate.Options{T: o.T, Method: *method, Seed: o.Seed, Workers: o.Workers})
+	snn, _, err := calibrate.CalibrateContext(ctx, dense, calib.Images, calibrate.Options{T: o.T, Method: *method, Seed: o.Seed, Workers: o.Workers, WCKeepZeros: true})
 	if err != nil {
 		return nil, BadInput(fmt.Errorf("calibrate: %w", err))
 	}

@@ -2,10 +2,12 @@ package analysis_test
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/evsnn/evsnn/analysis"
+	"github.com/evsnn/evsnn/convert"
 	"github.com/evsnn/evsnn/internal/fixture"
 	"github.com/evsnn/evsnn/internal/testenv"
 	"github.com/evsnn/evsnn/network"
@@ -33,7 +35,7 @@ func TestPruneModelLeNet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, method := range []string{"", "light"} {
+	for _, method := range []string{"", "light", "advanced+wc"} {
 		t.Run("method="+method, func(t *testing.T) {
 			if method != "" && (testing.Short() || testenv.RaceEnabled) {
 				t.Skip("calibration of LeNet: too slow under -short or -race")
@@ -76,6 +78,18 @@ func TestPruneModelLeNet(t *testing.T) {
 			if !ok || !p.SNN.IsSNN() || len(sp.Weights) > 20070 || len(sp.Weights) < 20000 {
 				t.Fatalf("fc1 of the SNN: %T, SNN %v", p.SNN.Layers[i], p.SNN.IsSNN())
 			}
+			if method == "advanced+wc" {
+				// Weight calibration trained the kept synapses, not
+				// the removed ones: the same synapses, other weights.
+				ann, _, err := convert.Prune(fixture.LeNet(t), 0.9, []string{"fc1"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				kept := ann.Layers[ann.Index("fc1")].(*network.SparseLinear)
+				if !slices.Equal(sp.Ptr, kept.Ptr) || !slices.Equal(sp.Targets, kept.Targets) || slices.Equal(sp.Weights, kept.Weights) {
+					t.Errorf("fc1 after weight calibration: %d synapses (pruned ANN %d), weights changed: %v", len(sp.Weights), len(kept.Weights), !slices.Equal(sp.Weights, kept.Weights))
+				}
+			}
 			if (method != "") != (p.SNN.Meta.Calibration != nil) {
 				t.Errorf("method %q, calibration metadata %+v", method, p.SNN.Meta.Calibration)
 			}
@@ -111,7 +125,6 @@ func TestPruneModelErrors(t *testing.T) {
 		{"negative sparsity", fixture.TinyANN(784), analysis.PruneOptions{Sparsity: -0.1, T: 8}, "sparsity -0.1"},
 		{"conv layer", fixture.LeNet(t), analysis.PruneOptions{Sparsity: 0.5, T: 8, Layers: []string{"conv1"}}, "not a Linear layer"},
 		{"no layer", fixture.LeNet(t), analysis.PruneOptions{Sparsity: 0.5, T: 8, Layers: []string{"fc7"}}, `"fc7"`},
-		{"wc", fixture.LeNet(t), analysis.PruneOptions{Sparsity: 0.5, T: 8, Calibrate: "advanced+wc"}, "weight calibration"},
 		{"bad method", fixture.LeNet(t), analysis.PruneOptions{Sparsity: 0.5, T: 8, Calibrate: "frob"}, "frob"},
 		{"T 0", fixture.LeNet(t), analysis.PruneOptions{Sparsity: 0.5}, "--T 0"},
 		{"wrong input", fixture.TinyANN(5), analysis.PruneOptions{Sparsity: 0.5, T: 8}, "5"},

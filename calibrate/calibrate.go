@@ -56,6 +56,11 @@ type Options struct {
 	WCLR     float64
 	WCBatch  int
 	WCNoBias bool
+	// WCKeepZeros keeps the weights that are exactly zero at zero through
+	// weight calibration (their gradient is dropped): a pruned layer,
+	// calibrated as a dense one with zeros for its missing synapses,
+	// keeps its sparsity.
+	WCKeepZeros bool
 
 	// KeepWorse keeps a correction even when it raises the layer's error
 	// on the calibration set; by default such a step is undone (and the

@@ -28,6 +28,10 @@
 //     bias through the clip-floor rate θ/T·clip(floor((T·z + v(0))/θ), 0,
 //     T) with a straight-through floor, z being the current the SNN's
 //     input rates make; seeded mini-batches, cosine learning-rate schedule.
+//     With Options.WCKeepZeros the weights that are exactly zero get no
+//     gradient and stay zero: a pruned layer (analysis.PruneModel hands
+//     its SparseLinear layers over as dense ones with zeros) trains its
+//     kept synapses only.
 //   - bc: bias correction, per channel; pc: potential correction, v(0) per
 //     neuron. Each unit u (a channel for BC, a neuron for PC) is moved by
 //     γ_u·δ_u: δ_u is the mean error over the images where the unit is in

@@ -18,6 +18,7 @@ type wcLayer struct {
 	conv  *network.Conv2d
 	lin   *network.Linear
 	w     []float32 // the copy's weights, trained in place
+	zeros []int     // with WCKeepZeros: the weights held at zero
 	in    []float32 // images × inSize input rates
 	size  int       // inSize
 	adam  *adam
@@ -85,6 +86,13 @@ func (c *calibrator) weightCalibrate(k int, st *stage, p *params, ins [][]float3
 			cp.Weight = append([]float32(nil), orig.Weight...)
 			cp.Bias = make([]float32, cp.Out)
 			l.lin, l.w, layers[j] = &cp, cp.Weight, &cp
+		}
+		if opts.WCKeepZeros {
+			for i, v := range l.w {
+				if v == 0 {
+					l.zeros = append(l.zeros, i)
+				}
+			}
 		}
 		l.adam, l.grad = newAdam(len(l.w)), make([]float32, len(l.w))
 		l.parts = make([][]float32, ngroups)
@@ -209,6 +217,9 @@ func (c *calibrator) weightCalibrate(k int, st *stage, p *params, ins [][]float3
 			clear(l.grad)
 			for g := 0; g < ngroups; g++ {
 				addTo(l.grad, l.parts[g])
+			}
+			for _, i := range l.zeros {
+				l.grad[i] = 0 // Adam's moments stay 0, so does the weight
 			}
 			l.adam.step(l.w, l.grad, lr)
 		}

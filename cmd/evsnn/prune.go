@@ -20,7 +20,7 @@ type PruneCmd struct {
 	Model       string   `arg:"" help:"ANN model file (.evsnn or .onnx)." type:"path"`
 	Sparsity    float64  `required:"" placeholder:"S" help:"Fraction of each pruned layer's weights removed (smallest |w| first), in [0,1)."`
 	Layers      []string `help:"The Linear layers to prune, comma-separated (default: every Linear layer but the readout)." placeholder:"NAME"`
-	Calibrate   string   `help:"Calibrate after pruning with this method (light, advanced or a list of search, shift, bc, pc; no wc) instead of converting with max thresholds." placeholder:"METHOD"`
+	Calibrate   string   `help:"Calibrate after pruning with this method (light, advanced, advanced+wc or a list of search, shift, bc, pc, wc; weight calibration trains the kept synapses only) instead of converting with max thresholds." placeholder:"METHOD"`
 	T           int      `name:"T" help:"Time steps the SNNs are simulated (and calibrated) for." default:"32"`
 	Images      int      `help:"Test images to measure on (0: all)." default:"0"`
 	CalibImages int      `help:"Calibration images (the first N training images of the data)." default:"1024"`

@@ -56,7 +56,6 @@ func TestPruneBadInput(t *testing.T) {
 		{"sparsity 1", []string{lenet, "--sparsity", "1"}, "sparsity 1"},
 		{"conv", []string{lenet, "--sparsity", "0.5", "--layers", "conv2"}, "not a Linear layer"},
 		{"snn", []string{snn, "--sparsity", "0.5"}, "prune takes the ANN"},
-		{"wc", []string{lenet, "--sparsity", "0.5", "--calibrate", "advanced+wc"}, "weight calibration"},
 		{"method", []string{lenet, "--sparsity", "0.5", "--calibrate", "frob"}, "frob"},
 		{"T", []string{lenet, "--sparsity", "0.5", "--T", "0"}, "--T 0"},
 		{"images", []string{lenet, "--sparsity", "0.5", "--images=-1"}, "--images -1"},
