@@ -255,7 +255,7 @@ func benchModel(net *network.Network, set *dataset.Set, o BenchOptions, env Env)
 		}
 	}
 	if o.RecordRounds > 0 {
-		r, err := benchRecording(net, set, o.T, o.RecordRounds, recordDir(o.RecordDir), env)
+		r, err := benchRecording(net, set, o.T, o.RecordRounds, o.RecordDir, env)
 		if err != nil {
 			return nil, err
 		}

@@ -3,7 +3,6 @@ package analysis
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -31,8 +30,8 @@ type BenchRecording struct {
 }
 
 // benchRecording times rounds pairs of event-engine runs on set, plain
-// and recording (the file in dir, removed afterwards), alternating which
-// goes first.
+// and recording (the file in dir, "" for the system's temporary
+// directory, removed afterwards), alternating which goes first.
 func benchRecording(net *network.Network, set *dataset.Set, T, rounds int, dir string, env Env) (*BenchRecording, error) {
 	layers, err := spikes.LayersOf(net)
 	if err != nil {
@@ -107,15 +106,6 @@ func benchRecording(net *network.Network, set *dataset.Set, T, rounds int, dir s
 		out.BytesPerSpike = float64(out.Bytes) / float64(out.Spikes)
 	}
 	return &out, nil
-}
-
-// recordDir is where the bench's recording goes: dir, or the system's
-// temporary directory.
-func recordDir(dir string) string {
-	if dir == "" {
-		return os.TempDir()
-	}
-	return filepath.Clean(dir)
 }
 
 // median is the middle value of v (the mean of the two middle ones).
